@@ -1,0 +1,8 @@
+/**
+ * @module
+ * `@ssekit/core/adapter`: the engine behind `createEventStream`, for adapter authors who write to a
+ * sink with its own backpressure signal (a node:http response, a socket) and would rather not pay
+ * for a `ReadableStream` per connection. Application code wants `createEventStream` instead.
+ */
+export type { EventPump, EventPumpOptions, EventSink } from './_pump.ts'
+export { createEventPump } from './_pump.ts'

@@ -1,0 +1,16 @@
+import type { ViteUserConfig } from 'vitest/config'
+
+/**
+ * Settings every package's vitest project shares: workspace packages resolve to their TypeScript
+ * sources through the `source` export condition, so tests never race a concurrent `dist/` build.
+ */
+export const sharedTestConfig: ViteUserConfig = {
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    teardownTimeout: 5_000,
+  },
+}
