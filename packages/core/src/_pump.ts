@@ -1,6 +1,18 @@
-// CONTRACT FILE: the signatures below are fixed (packages/node and packages/hono code against them);
-// the owner of packages/core replaces the body of createEventPump with the real engine.
-import type { CloseReason, EventStreamHooks, EventStreamSource, SseEvent } from './types.ts'
+import {
+  addHeartbeat,
+  type HeartbeatTarget,
+  removeHeartbeat,
+  scheduleHeartbeat,
+} from './_heartbeat.ts'
+import { encodedFrameOf, formatEvent } from './encode.ts'
+import { SseError } from './errors.ts'
+import type {
+  CloseReason,
+  EventStreamHooks,
+  EventStreamSource,
+  EventStreamSummary,
+  SseEvent,
+} from './types.ts'
 
 /**
  * Where a pump writes. `write` returns `false` when the consumer is full (a node:http `write()` that
@@ -13,7 +25,11 @@ export interface EventSink {
   write(chunk: Uint8Array): boolean
   /** The stream ended (source done, final event written, or shutdown): finish the response. */
   close(): void
-  /** The stream failed in a way the consumer must see (only used when no final event could be sent). */
+  /**
+   * The stream failed in a way the consumer must see. The pump calls it only when the
+   * application's own `onError` hook threw, with an `SseError` (`source-error`) that carries no
+   * detail of the original error; every other ending goes through `close()`.
+   */
   error(reason: unknown): void
 }
 
@@ -59,9 +75,61 @@ export interface EventPump {
   readonly closed: boolean
 }
 
+/** The default of {@link EventPumpOptions.heartbeat}. @internal */
+export const defaultHeartbeat = 15_000
+/** The default of {@link EventPumpOptions.highWaterMark}. @internal */
+export const defaultHighWaterMark = 65_536
+/**
+ * Frames ready together are joined into chunks of at most about this many UTF-16 code units:
+ * large enough that a burst costs a few writes, small enough that one chunk never holds a client
+ * back long. A smaller `highWaterMark` lowers it, so a chunk never overshoots the queue by much.
+ */
+const maxChunkBudget = 16_384
+const minChunkBudget = 1_024
+/**
+ * How many microtask turns a pending `next()` gets to settle before the frames already gathered
+ * are written. An async generator that yields a ready value settles within about three turns; a
+ * source waiting for I/O cannot settle within any number of them, so this never delays it.
+ */
+const probeTurns = 8
+// setTimeout's largest delay; a longer heartbeat would fire at once.
+const maxHeartbeat = 2_147_483_647
+
+const encoder = new TextEncoder()
+const openingComment = encoder.encode(':\n\n')
+const heartbeatComment = openingComment
+
+// Numbers rather than an enum: the build only erases syntax, it does not transform it.
+const State = { Open: 0, Closed: 1 } as const
+
+type AnyIterator = Iterator<SseEvent> | AsyncIterator<SseEvent>
+
 /**
  * Starts a pump that moves events from `source` into `sink`, encoding once and coalescing the
  * frames that are ready together into one chunk.
+ *
+ * The pump writes its opening bytes (`retry: N` when set, else a `:` comment) before returning,
+ * then advances the source for as long as `sink.write()` returns `true`. It never calls the
+ * source's `next()` while the sink is full; call `resume()` when the sink has room again.
+ *
+ * @param source - An async or sync iterable of events, or a function that returns one.
+ * @param sink - Where the encoded chunks go.
+ * @param options - Hooks, heartbeat, retry, signal; see {@link EventPumpOptions}.
+ * @throws SseError `invalid-option` when an option cannot work; `TypeError` when `source` is not a
+ *   source. Nothing has been written then.
+ * @example
+ * ```ts
+ * import { createEventPump } from '@ssekit/core/adapter'
+ *
+ * // Drive a node:http response without a ReadableStream in between.
+ * const pump = createEventPump(source, {
+ *   write: (chunk) => response.write(chunk),
+ *   close: () => response.end(),
+ *   error: () => response.destroy(),
+ * })
+ * response.on('drain', () => pump.resume())
+ * response.on('close', () => void pump.cancel())
+ * ```
  * @public
  */
 export function createEventPump(
@@ -69,8 +137,399 @@ export function createEventPump(
   sink: EventSink,
   options: EventPumpOptions = {},
 ): EventPump {
-  void source
-  void sink
-  void options
-  throw new Error('createEventPump: not implemented yet')
+  return new Pump(source, sink, options)
+}
+
+/**
+ * The engine. A class with its methods on the prototype: an idle connection costs this object,
+ * the source's iterator and its one pending `next()`, and nothing per event.
+ */
+class Pump implements EventPump, HeartbeatTarget {
+  readonly heartbeatInterval: number
+  private readonly chunkBudget: number
+  lastWriteAt: number
+  full = false
+  private state: number = State.Open
+  private readonly sink: EventSink
+  private readonly options: EventPumpOptions
+  private readonly startedAt: number
+  private iterator: AnyIterator | undefined
+  private isAsync = false
+  private controller: AbortController | undefined
+  private onSignalAbort: (() => void) | undefined
+  private running = false
+  // The in-flight `next()` of an async source, kept across pauses so it is never lost or repeated.
+  private pending: Promise<IteratorResult<SseEvent>> | undefined
+  private pendingSettled = false
+  private onSettled: (() => void) | undefined
+  // Frames gathered for the next chunk: text still to encode, then already-encoded parts.
+  private text = ''
+  private parts: Uint8Array[] | undefined
+  private partsBytes = 0
+  private batchEvents = 0
+  private events = 0
+  private bytes = 0
+  private cleanup: Promise<void> | undefined
+
+  constructor(source: EventStreamSource, sink: EventSink, options: EventPumpOptions) {
+    const { heartbeat = defaultHeartbeat, retry, signal } = options
+    if (
+      heartbeat !== false &&
+      (typeof heartbeat !== 'number' || !(heartbeat > 0) || heartbeat > maxHeartbeat)
+    ) {
+      throw new SseError(
+        'invalid-option',
+        `\`heartbeat\` must be a number of milliseconds between 1 and ${maxHeartbeat}, or false to disable it; got ${String(heartbeat)}`,
+      )
+    }
+    let opening = openingComment
+    if (retry !== undefined) {
+      if (typeof retry !== 'number' || !Number.isSafeInteger(retry) || retry < 0) {
+        throw new SseError(
+          'invalid-option',
+          `\`retry\` must be a non-negative safe integer of milliseconds, got ${String(retry)}`,
+        )
+      }
+      opening = encoder.encode(`retry: ${retry}\n\n`)
+    }
+    const highWaterMark = highWaterMarkOf(options)
+    if (
+      typeof source !== 'function' &&
+      !isIterable(source, Symbol.asyncIterator) &&
+      !isIterable(source, Symbol.iterator)
+    ) {
+      throw sourceTypeError(source)
+    }
+    if (typeof sink?.write !== 'function' || typeof sink.close !== 'function') {
+      throw new TypeError('`sink` must have write(chunk), close() and error(reason) methods')
+    }
+
+    this.sink = sink
+    this.options = options
+    this.heartbeatInterval = heartbeat === false ? 0 : heartbeat
+    this.chunkBudget = Math.min(maxChunkBudget, Math.max(minChunkBudget, highWaterMark))
+    this.startedAt = Date.now()
+    this.lastWriteAt = this.startedAt
+    this.write(opening)
+    if (this.state !== State.Open) return
+    this.callHook('onOpen', options.onOpen, { lastEventId: options.lastEventId })
+
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.finish('abort', true)
+        return
+      }
+      this.onSignalAbort = () => void this.finish('abort', true)
+      signal.addEventListener('abort', this.onSignalAbort, { once: true })
+    }
+
+    let iterable: unknown = source
+    try {
+      if (typeof source === 'function') {
+        this.controller = new AbortController()
+        iterable = source({ signal: this.controller.signal, lastEventId: options.lastEventId })
+      }
+      if (isIterable(iterable, Symbol.asyncIterator)) {
+        this.iterator = iterable[Symbol.asyncIterator]()
+        this.isAsync = true
+      } else if (isIterable(iterable, Symbol.iterator)) {
+        this.iterator = iterable[Symbol.iterator]()
+      } else {
+        throw sourceTypeError(iterable, 'The source function returned')
+      }
+    } catch (error) {
+      this.fail(error, false)
+      return
+    }
+    if (this.state !== State.Open) return
+    if (this.heartbeatInterval > 0) addHeartbeat(this)
+    void this.run()
+  }
+
+  get closed(): boolean {
+    return this.state !== State.Open
+  }
+
+  resume(): void {
+    if (this.state !== State.Open) return
+    if (this.full) {
+      this.full = false
+      if (this.heartbeatInterval > 0) scheduleHeartbeat(this.lastWriteAt + this.heartbeatInterval)
+    }
+    if (!this.running) void this.run()
+  }
+
+  cancel(reason: CloseReason = 'cancel'): Promise<void> {
+    return this.finish(reason, false)
+  }
+
+  close(finalEvent?: SseEvent): Promise<void> {
+    if (this.state !== State.Open) return this.cleanup ?? Promise.resolve()
+    let frame: string | undefined
+    try {
+      if (finalEvent !== undefined) frame = formatEvent(finalEvent)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.finish('shutdown', true, frame)
+  }
+
+  heartbeat(): void {
+    if (this.state === State.Open && !this.full) this.write(heartbeatComment)
+  }
+
+  /** Advances the source while the sink has room. Never rejects; one run at a time. */
+  private async run(): Promise<void> {
+    this.running = true
+    // Whether a failure came from the source's next() (then the iterator is finished) or from an
+    // event it yielded (then its return() must still run).
+    let fromNext = true
+    try {
+      const iterator = this.iterator as AnyIterator
+      while (this.state === State.Open && !this.full) {
+        let result: IteratorResult<SseEvent>
+        fromNext = true
+        if (!this.isAsync) {
+          result = (iterator as Iterator<SseEvent>).next()
+        } else {
+          let promise = this.pending
+          if (promise === undefined) promise = this.request(iterator as AsyncIterator<SseEvent>)
+          if (this.batchEvents > 0 && !this.pendingSettled) {
+            for (let turn = 0; turn < probeTurns && !this.pendingSettled; turn++) await undefined
+            if (this.state !== State.Open) break
+            if (!this.pendingSettled) {
+              // The source is not ready: what is gathered goes out now rather than wait for it.
+              this.flush()
+              if (this.state !== State.Open || this.full) break
+            }
+          }
+          result = await promise
+          this.pending = undefined
+          if (this.state !== State.Open) break
+        }
+        fromNext = false
+        if (result.done) {
+          this.flush()
+          void this.finish('end', true)
+          break
+        }
+        this.append(result.value)
+        if (this.text.length + this.partsBytes >= this.chunkBudget) this.flush()
+      }
+      if (this.state === State.Open) this.flush()
+    } catch (error) {
+      if (this.state === State.Open) this.fail(error, !fromNext)
+    } finally {
+      this.running = false
+    }
+  }
+
+  private request(iterator: AsyncIterator<SseEvent>): Promise<IteratorResult<SseEvent>> {
+    // Promise.resolve returns a native promise as it is and adopts a foreign thenable.
+    const promise = Promise.resolve(iterator.next())
+    this.pending = promise
+    this.pendingSettled = false
+    // One handler per pump, made on first use: only one next() is ever in flight. It also keeps a
+    // rejection that arrives after a cancel from going unhandled.
+    this.onSettled ??= () => {
+      this.pendingSettled = true
+    }
+    promise.then(this.onSettled, this.onSettled)
+    return promise
+  }
+
+  private append(event: SseEvent): void {
+    const frame = typeof event === 'object' && event !== null ? encodedFrameOf(event) : undefined
+    if (frame === undefined) {
+      this.text += formatEvent(event)
+    } else {
+      const parts = (this.parts ??= [])
+      if (this.text !== '') {
+        const encoded = encoder.encode(this.text)
+        parts.push(encoded)
+        this.partsBytes += encoded.byteLength
+        this.text = ''
+      }
+      parts.push(frame)
+      this.partsBytes += frame.byteLength
+    }
+    this.batchEvents++
+  }
+
+  /** Writes the gathered frames as one chunk. */
+  private flush(): void {
+    if (this.batchEvents === 0) return
+    let chunk: Uint8Array
+    const parts = this.parts
+    if (parts === undefined) {
+      chunk = encoder.encode(this.text)
+    } else {
+      if (this.text !== '') parts.push(encoder.encode(this.text))
+      chunk = parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts)
+      this.parts = undefined
+      this.partsBytes = 0
+    }
+    this.text = ''
+    this.events += this.batchEvents
+    this.batchEvents = 0
+    this.write(chunk)
+  }
+
+  private write(chunk: Uint8Array): void {
+    this.bytes += chunk.byteLength
+    this.lastWriteAt = Date.now()
+    let room: boolean
+    try {
+      room = this.sink.write(chunk)
+    } catch (error) {
+      // The consumer broke (its stream was torn down under us): treat it as gone.
+      void this.finish('cancel', false, undefined, error)
+      return
+    }
+    if (!room) this.full = true
+  }
+
+  /** The source threw (or yielded an event that cannot be encoded). */
+  private fail(error: unknown, iteratorLive: boolean): void {
+    const { onError } = this.options
+    let frame: string | undefined
+    if (onError === undefined) {
+      // Never to the client; but an error nobody hears about is a bug nobody can fix.
+      console.error('ssekit: the event source failed and no onError hook is set:', error)
+    } else {
+      try {
+        const finalEvent = onError(error)
+        if (finalEvent !== undefined) frame = formatEvent(finalEvent)
+      } catch (hookError) {
+        console.error('ssekit: the onError hook threw:', hookError)
+        void this.finish('error', false, undefined, error, iteratorLive)
+        try {
+          this.sink.error(new SseError('source-error', 'The event source failed'))
+        } catch {
+          // The consumer is already gone; there is no one left to tell.
+        }
+        return
+      }
+    }
+    void this.finish('error', true, frame, error, iteratorLive)
+  }
+
+  /**
+   * Ends the stream once: flushes (unless the consumer is gone), writes the final frame, closes
+   * the sink, stops the heartbeat, aborts the source's signal, runs its `return()`, calls onClose.
+   */
+  private finish(
+    reason: CloseReason,
+    closeSink: boolean,
+    finalFrame?: string,
+    error?: unknown,
+    iteratorLive = reason !== 'end' && reason !== 'error',
+  ): Promise<void> {
+    if (this.state !== State.Open) return this.cleanup ?? Promise.resolve()
+    if (closeSink) {
+      if (finalFrame !== undefined) {
+        this.text += finalFrame
+        this.batchEvents++
+      }
+      this.flush()
+      // The sink may have thrown during that write and ended the stream already.
+      if (this.state !== State.Open) return this.cleanup ?? Promise.resolve()
+    }
+    this.state = State.Closed
+    if (this.heartbeatInterval > 0) removeHeartbeat(this)
+    if (this.onSignalAbort !== undefined) {
+      this.options.signal?.removeEventListener('abort', this.onSignalAbort)
+      this.onSignalAbort = undefined
+    }
+    if (closeSink) {
+      try {
+        this.sink.close()
+      } catch {
+        // A consumer that was cancelled meanwhile cannot be closed again.
+      }
+    }
+    this.text = ''
+    this.parts = undefined
+    this.partsBytes = 0
+    this.controller?.abort(new SseError('aborted', `The event stream ended (${reason})`))
+    const iterator = this.iterator
+    this.iterator = undefined
+    this.pending = undefined
+    this.cleanup =
+      iteratorLive && iterator?.return !== undefined ? returnIterator(iterator) : Promise.resolve()
+    const summary: EventStreamSummary = {
+      reason,
+      events: this.events,
+      bytes: this.bytes,
+      durationMs: Date.now() - this.startedAt,
+    }
+    if (error !== undefined || reason === 'error') summary.error = error
+    this.callHook('onClose', this.options.onClose, summary)
+    return this.cleanup
+  }
+
+  private callHook<T>(name: string, hook: ((value: T) => void) | undefined, value: T): void {
+    if (hook === undefined) return
+    try {
+      hook(value)
+    } catch (error) {
+      // A logging hook that throws must not take the stream (or the server) down with it.
+      console.error(`ssekit: the ${name} hook threw:`, error)
+    }
+  }
+}
+
+/** The validated `highWaterMark` option, or its default. @internal */
+export function highWaterMarkOf(options: EventPumpOptions): number {
+  const { highWaterMark = defaultHighWaterMark } = options
+  if (typeof highWaterMark !== 'number' || !(highWaterMark >= 0)) {
+    throw new SseError(
+      'invalid-option',
+      `\`highWaterMark\` must be a non-negative number of bytes, got ${String(highWaterMark)}`,
+    )
+  }
+  return highWaterMark
+}
+
+async function returnIterator(iterator: AnyIterator): Promise<void> {
+  try {
+    await iterator.return?.()
+  } catch {
+    // The source failed while cleaning up; the stream is over either way.
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const part of parts) length += part.byteLength
+  const chunk = new Uint8Array(length)
+  let offset = 0
+  for (const part of parts) {
+    chunk.set(part, offset)
+    offset += part.byteLength
+  }
+  return chunk
+}
+
+function isIterable<K extends typeof Symbol.iterator | typeof Symbol.asyncIterator>(
+  value: unknown,
+  key: K,
+): value is K extends typeof Symbol.iterator ? Iterable<SseEvent> : AsyncIterable<SseEvent> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Record<symbol, unknown>)[key] === 'function'
+  )
+}
+
+function sourceTypeError(value: unknown, prefix = 'The source is'): TypeError {
+  const what =
+    value === null
+      ? 'null'
+      : typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
+        ? 'a Promise (use an async generator function, `async function* () {}`, instead of an async function)'
+        : typeof value
+  return new TypeError(
+    `${prefix} ${what}; a source must be an async iterable, an iterable, or a function ({ signal, lastEventId }) => iterable`,
+  )
 }

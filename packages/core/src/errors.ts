@@ -41,6 +41,10 @@ export interface SseErrorDetails {
   field?: string | undefined
   /** The HTTP status, for `bad-status`. */
   status?: number | undefined
+  /** The response headers, for `bad-status` / `bad-content-type`. */
+  headers?: Headers | undefined
+  /** The start of the response body (bounded), for `bad-status` / `bad-content-type`. */
+  body?: string | undefined
   /** The underlying error. */
   cause?: unknown
 }
@@ -74,6 +78,10 @@ export class SseError extends Error {
   readonly field: string | undefined
   /** The HTTP status, for `bad-status`. */
   readonly status: number | undefined
+  /** The response headers, for `bad-status` / `bad-content-type`. */
+  readonly headers: Headers | undefined
+  /** The start of the response body (bounded), for `bad-status` / `bad-content-type`. */
+  readonly body: string | undefined
   /** @internal Lets {@link SseError.isInstance} recognise errors from another copy of ssekit. */
   readonly [marker] = true
 
@@ -82,6 +90,8 @@ export class SseError extends Error {
     this.code = code
     this.field = details.field
     this.status = details.status
+    this.headers = details.headers
+    this.body = details.body
   }
 
   /**

@@ -1,0 +1,88 @@
+import { measure } from 'mitata'
+import { errorMessage } from './_report.ts'
+
+/** One competitor of an in-process workload. */
+export interface Contender<Result = unknown> {
+  name: string
+  /** One full pass over the fixture. */
+  run: () => Result | Promise<Result>
+  /** Returns an error message when the pass produced the wrong result. */
+  verify?: ((result: Result) => string | undefined) | undefined
+  /** Not available (our package has not landed): shown with this reason instead of numbers. */
+  unavailable?: string | undefined
+}
+
+export interface Measured {
+  name: string
+  /** Median time of one pass in each round, in nanoseconds. */
+  roundTimes: number[]
+  /** Why there are no numbers. */
+  unavailable?: string | undefined
+}
+
+export interface InterleaveOptions {
+  rounds: number
+  /** Time mitata may spend on one contender in one round (it takes at least one sample). */
+  budgetMs: number
+  /** A contender whose pass takes longer than this is measured in two rounds only. */
+  slowPassMs: number
+  log: (line: string) => void
+}
+
+/**
+ * Runs every contender once to check its result, then `rounds` rounds in which each contender is
+ * measured by mitata in turn (the order rotates each round), so machine noise lands on all of them
+ * alike. GC runs before every sample, outside the timed region.
+ */
+export async function interleave<Result>(
+  contenders: readonly Contender<Result>[],
+  options: InterleaveOptions,
+): Promise<Measured[]> {
+  const results: Measured[] = contenders.map((contender) => ({
+    name: contender.name,
+    roundTimes: [],
+    unavailable: contender.unavailable,
+  }))
+  for (const [index, contender] of contenders.entries()) {
+    const result = results[index] as Measured
+    if (result.unavailable) continue
+    try {
+      const output = await contender.run()
+      const problem = contender.verify?.(output)
+      if (problem) result.unavailable = `wrong result: ${problem}`
+    } catch (error) {
+      result.unavailable = `failed: ${errorMessage(error).split('\n')[0]}`
+    }
+  }
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let round = 0; round < options.rounds; round++) {
+    for (let step = 0; step < contenders.length; step++) {
+      const index = (step + round) % contenders.length
+      const contender = contenders[index] as Contender<Result>
+      const result = results[index] as Measured
+      if (result.unavailable) continue
+      const last = result.roundTimes.at(-1)
+      if (round >= 2 && last !== undefined && last > options.slowPassMs * 1e6) continue
+      const stats = await measure(contender.run, {
+        min_samples: 1,
+        max_samples: 9,
+        min_cpu_time: options.budgetMs * 1e6,
+        warmup_samples: 1,
+        ...(gc ? { gc, inner_gc: true } : {}),
+      })
+      result.roundTimes.push(stats.p50)
+    }
+    options.log(`  round ${round + 1}/${options.rounds} done`)
+  }
+  return results
+}
+
+/** Per-round ratios `reference time / contender time` (above 1: the contender is faster). */
+export function speedups(reference: Measured, contender: Measured): number[] {
+  const rounds = Math.min(reference.roundTimes.length, contender.roundTimes.length)
+  const ratios: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    ratios.push((reference.roundTimes[round] as number) / (contender.roundTimes[round] as number))
+  }
+  return ratios
+}

@@ -1,0 +1,93 @@
+// Our packages are loaded by name at run time, so a package that has not landed yet (or still
+// throws "not implemented") makes its rows say so instead of breaking the whole bench.
+import type { SseEvent } from '@ssekit/core'
+
+export type Source = AsyncIterable<SseEvent> | Iterable<SseEvent>
+
+export interface CoreApi {
+  encodeEvent: (event: SseEvent) => Uint8Array
+  createEventStream: (source: Source, options?: Record<string, unknown>) => ReadableStream<Uint8Array>
+}
+
+export interface HubApi {
+  createHub: (options?: Record<string, unknown>) => Hub
+}
+
+export interface Hub {
+  publish(topic: string, event: SseEvent): Promise<string>
+  subscribe(
+    topic: string,
+    options?: { lastEventId?: string | undefined; signal?: AbortSignal | undefined },
+  ): AsyncIterable<SseEvent>
+  close(): Promise<void> | void
+}
+
+export interface NodeApi {
+  sendEventStream: (
+    request: unknown,
+    response: unknown,
+    source: Source | ((context: { signal: AbortSignal }) => Source),
+    options?: Record<string, unknown>,
+  ) => Promise<unknown>
+}
+
+export interface ParsedEvent {
+  data: string
+  type?: string | undefined
+  event?: string | undefined
+  id?: string | undefined
+}
+
+export interface FetchClientApi {
+  createParser: (callbacks: { onEvent: (event: ParsedEvent) => void }) => {
+    feed(chunk: Uint8Array): void
+    reset(): void
+  }
+  parseEventStream: (body: ReadableStream<Uint8Array>) => AsyncIterable<ParsedEvent>
+}
+
+export interface HonoApi {
+  sse: (
+    context: unknown,
+    source: Source | ((context: { signal: AbortSignal }) => Source),
+    options?: Record<string, unknown>,
+  ) => Response
+}
+
+export interface RedisApi {
+  createRedisHub: (options: Record<string, unknown>) => Hub | Promise<Hub>
+}
+
+export type Loaded<T> = { ok: true; api: T } | { ok: false; reason: string }
+
+const specifiers = {
+  core: '@ssekit/core',
+  node: '@ssekit/node',
+  fetchClient: '@ssekit/fetch-client',
+  hono: '@ssekit/hono',
+  redis: '@ssekit/redis',
+} as const
+
+async function load<T>(specifier: string, names: readonly string[]): Promise<Loaded<T>> {
+  let module: Record<string, unknown>
+  try {
+    module = (await import(specifier)) as Record<string, unknown>
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    return { ok: false, reason: `${specifier} does not load yet (${message})` }
+  }
+  const missing = names.filter((name) => typeof module[name] !== 'function')
+  if (missing.length > 0) {
+    return { ok: false, reason: `${specifier} does not export ${missing.join(', ')} yet` }
+  }
+  return { ok: true, api: module as T }
+}
+
+export const loadCore = () => load<CoreApi>(specifiers.core, ['encodeEvent', 'createEventStream'])
+export const loadHub = () => load<HubApi>(specifiers.core, ['createHub'])
+export const loadNode = () => load<NodeApi>(specifiers.node, ['sendEventStream'])
+export const loadParser = () => load<FetchClientApi>(specifiers.fetchClient, ['createParser'])
+export const loadParseStream = () =>
+  load<FetchClientApi>(specifiers.fetchClient, ['parseEventStream'])
+export const loadHono = () => load<HonoApi>(specifiers.hono, ['sse'])
+export const loadRedis = () => load<RedisApi>(specifiers.redis, ['createRedisHub'])

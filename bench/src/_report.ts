@@ -1,0 +1,45 @@
+/** What each workload hands back to `run.ts`, which turns it into BENCHMARKS.md. */
+export interface Check {
+  /** The claim as the issue words it, e.g. "createParser >= 2x eventsource-parser (tokens, 64 KiB)". */
+  claim: string
+  /** The measured figure, e.g. "2.41x (2.30-2.55)". */
+  measured: string
+  /** `undefined` when our side is not there yet (the package has not landed). */
+  pass: boolean | undefined
+}
+
+export interface Section {
+  title: string
+  /** How it was measured, written above the tables. */
+  method: string
+  /** Markdown blocks: tables and notes. */
+  blocks: string[]
+  checks: Check[]
+}
+
+/** How big each workload runs. `smoke` is for the test script: tiny, just proves every path works. */
+export type Scale = 'full' | 'quick' | 'smoke'
+
+export interface BenchOptions {
+  scale: Scale
+  /** Prints progress lines. */
+  log: (line: string) => void
+}
+
+/** Picks a size by scale. */
+export function bySize<T>(scale: Scale, sizes: { full: T; quick: T; smoke: T }): T {
+  return sizes[scale]
+}
+
+/** Bounds any promise: a hung child or socket becomes a labelled error, never a hung bench. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,391 @@
+/**
+ * Workload 1: parsing. Run with `npm run bench -- --only=parse` (add `--quick` for a short run).
+ *
+ * Method: every fixture is built once in memory (seeded, so every run parses the same bytes) and cut
+ * into chunks up front, so the timed region is parsing only. Two groups, each with its reference:
+ * - synchronous parsers fed chunk by chunk (reference: eventsource-parser's `createParser` behind a
+ *   streaming `TextDecoder`, which is how it is meant to be fed bytes); `TextDecoder` alone over the
+ *   same chunks is the ceiling no parser that decodes UTF-8 can pass;
+ * - stream pipelines from a `ReadableStream<Uint8Array>` to parsed events (reference:
+ *   `pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())`).
+ * Every contender's output is checked once (event count and total data length) before timing.
+ * mitata times one full pass per sample with a GC before each sample outside the timed region;
+ * contenders are interleaved for several rounds (order rotating), and the tables give the median
+ * pass over rounds with min-max, and the per-round speed ratio against the reference.
+ */
+import { getLines, getMessages } from '@microsoft/fetch-event-source/lib/esm/parse.js'
+import { createParser as createParserV4 } from 'eventsource-parser'
+import { EventSourceParserStream } from 'eventsource-parser/stream'
+import { createParser as createParserV3 } from 'eventsource-parser-v3'
+import { events as fetchEventStreamEvents } from 'fetch-event-stream'
+import { type Contender, interleave, type Measured, speedups } from './_interleave.ts'
+import { loadParser, loadParseStream } from './_ours.ts'
+import {
+  type BenchOptions,
+  bySize,
+  type Check,
+  type Section,
+} from './_report.ts'
+import { createRandom, formatNumber, formatRatio, formatSummary, markdownTable, summarize } from './_stats.ts'
+import { packageVersion } from './_versions.ts'
+
+interface Fixture {
+  name: string
+  description: string
+  chunks: Uint8Array[]
+  bytes: number
+  events: number
+  dataLength: number
+}
+
+interface Tally {
+  events: number
+  dataLength: number
+}
+
+const encoder = new TextEncoder()
+const words = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'token', 'stream']
+
+function chunkFixed(bytes: Uint8Array, size: number): Uint8Array[] {
+  const chunks: Uint8Array[] = []
+  for (let offset = 0; offset < bytes.length; offset += size) {
+    chunks.push(bytes.subarray(offset, offset + size))
+  }
+  return chunks
+}
+
+function chunkRandom(bytes: Uint8Array, seed: number, min: number, max: number): Uint8Array[] {
+  const random = createRandom(seed)
+  const chunks: Uint8Array[] = []
+  let offset = 0
+  while (offset < bytes.length) {
+    const size = min + Math.floor(random() * (max - min + 1))
+    chunks.push(bytes.subarray(offset, offset + size))
+    offset += size
+  }
+  return chunks
+}
+
+function buildTokens(count: number): { text: string; dataLength: number } {
+  const random = createRandom(7)
+  const parts: string[] = []
+  let dataLength = 0
+  for (let index = 0; index < count; index++) {
+    const data = `{"t":"${words[Math.floor(random() * words.length)]}"}`
+    dataLength += data.length
+    parts.push(`id: ${index}\ndata: ${data}\n\n`)
+  }
+  return { text: parts.join(''), dataLength }
+}
+
+function buildJson(count: number): { text: string; dataLength: number } {
+  const items = Array.from({ length: 13 }, (_, index) => ({
+    id: index,
+    name: `item-${index}`,
+    price: 100 + index * 1.25,
+    tags: ['alpha', 'beta', 'gamma'],
+    description: 'a JSON payload of about two kilobytes, like a state snapshot',
+  }))
+  const parts: string[] = []
+  let dataLength = 0
+  for (let index = 0; index < count; index++) {
+    const data = JSON.stringify({ seq: index, items })
+    dataLength += data.length
+    parts.push(`event: snapshot\nid: ${index}\ndata: ${data}\n\n`)
+  }
+  return { text: parts.join(''), dataLength }
+}
+
+function buildMultiline(count: number): { text: string; dataLength: number } {
+  const parts: string[] = []
+  let dataLength = 0
+  for (let index = 0; index < count; index++) {
+    const lines = [
+      `line one of event ${index}`,
+      'line two: a colon inside',
+      ' line three with a leading space',
+      'line four, the last one',
+    ]
+    dataLength += lines.join('\n').length
+    parts.push(`event: log\n${lines.map((line) => `data: ${line}\n`).join('')}\n`)
+  }
+  return { text: parts.join(''), dataLength }
+}
+
+function fixtures(options: BenchOptions): Fixture[] {
+  const tokenCount = bySize(options.scale, { full: 200_000, quick: 100_000, smoke: 2_000 })
+  const jsonCount = bySize(options.scale, { full: 20_000, quick: 10_000, smoke: 200 })
+  const multilineCount = bySize(options.scale, { full: 50_000, quick: 25_000, smoke: 500 })
+  const longLine = bySize(options.scale, { full: 1 << 20, quick: 1 << 20, smoke: 64 << 10 })
+  const tokens = buildTokens(tokenCount)
+  const tokenBytes = encoder.encode(tokens.text)
+  const json = buildJson(jsonCount)
+  const jsonBytes = encoder.encode(json.text)
+  const multiline = buildMultiline(multilineCount)
+  const multilineBytes = encoder.encode(multiline.text)
+  const longBytes = encoder.encode(`data: ${'x'.repeat(longLine)}\n\n`)
+  const count = (n: number) => formatNumber(n)
+  return [
+    {
+      name: 'tokens / 64 KiB',
+      description: `${count(tokenCount)} token events (\`id\` + \`data: {"t":"word"}\`), 64 KiB chunks`,
+      chunks: chunkFixed(tokenBytes, 64 << 10),
+      bytes: tokenBytes.length,
+      events: tokenCount,
+      dataLength: tokens.dataLength,
+    },
+    {
+      name: 'tokens / random 1-100 B',
+      description: `the same ${count(tokenCount)} token events in seeded random 1-100 byte chunks`,
+      chunks: chunkRandom(tokenBytes, 42, 1, 100),
+      bytes: tokenBytes.length,
+      events: tokenCount,
+      dataLength: tokens.dataLength,
+    },
+    {
+      name: '2 KB JSON / 64 KiB',
+      description: `${count(jsonCount)} events of 2 KB JSON with \`event\` and \`id\`, 64 KiB chunks`,
+      chunks: chunkFixed(jsonBytes, 64 << 10),
+      bytes: jsonBytes.length,
+      events: jsonCount,
+      dataLength: json.dataLength,
+    },
+    {
+      name: 'multi-line / 64 KiB',
+      description: `${count(multilineCount)} events of 4 \`data:\` lines each, 64 KiB chunks`,
+      chunks: chunkFixed(multilineBytes, 64 << 10),
+      bytes: multilineBytes.length,
+      events: multilineCount,
+      dataLength: multiline.dataLength,
+    },
+    {
+      name: '1 MiB line / 1 KiB',
+      description: `one ${longLine >> 10} KiB \`data:\` line in 1 KiB chunks`,
+      chunks: chunkFixed(longBytes, 1024),
+      bytes: longBytes.length,
+      events: 1,
+      dataLength: longLine,
+    },
+  ]
+}
+
+function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let index = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = chunks[index++]
+      if (chunk) controller.enqueue(chunk)
+      else controller.close()
+    },
+  })
+}
+
+function verifier(fixture: Fixture) {
+  return (tally: Tally) =>
+    tally.events === fixture.events && tally.dataLength === fixture.dataLength
+      ? undefined
+      : `${tally.events} events / ${tally.dataLength} data chars, expected ${fixture.events} / ${fixture.dataLength}`
+}
+
+const feedReference = `eventsource-parser ${packageVersion('eventsource-parser')} createParser + TextDecoder`
+const streamReference = `eventsource-parser ${packageVersion('eventsource-parser')} EventSourceParserStream pipeline`
+
+async function feedContenders(fixture: Fixture): Promise<Contender<Tally>[]> {
+  const ours = await loadParser()
+  const verify = verifier(fixture)
+  const { chunks } = fixture
+  return [
+    {
+      name: 'TextDecoder alone (ceiling)',
+      run: () => {
+        const decoder = new TextDecoder()
+        let length = 0
+        for (const chunk of chunks) length += decoder.decode(chunk, { stream: true }).length
+        return { events: fixture.events, dataLength: length }
+      },
+    },
+    {
+      name: feedReference,
+      verify,
+      run: () => {
+        const tally = { events: 0, dataLength: 0 }
+        const decoder = new TextDecoder()
+        const parser = createParserV4({
+          onEvent(event) {
+            tally.events++
+            tally.dataLength += event.data.length
+          },
+        })
+        for (const chunk of chunks) parser.feed(decoder.decode(chunk, { stream: true }))
+        return tally
+      },
+    },
+    {
+      name: `eventsource-parser ${packageVersion('eventsource-parser-v3')} createParser + TextDecoder`,
+      verify,
+      run: () => {
+        const tally = { events: 0, dataLength: 0 }
+        const decoder = new TextDecoder()
+        const parser = createParserV3({
+          onEvent(event) {
+            tally.events++
+            tally.dataLength += event.data.length
+          },
+        })
+        for (const chunk of chunks) parser.feed(decoder.decode(chunk, { stream: true }))
+        return tally
+      },
+    },
+    {
+      name: `@microsoft/fetch-event-source ${packageVersion('@microsoft/fetch-event-source')} getLines + getMessages`,
+      verify,
+      run: () => {
+        const tally = { events: 0, dataLength: 0 }
+        const onChunk = getLines(
+          getMessages(
+            () => {},
+            () => {},
+            (message) => {
+              tally.events++
+              tally.dataLength += message.data.length
+            },
+          ),
+        )
+        for (const chunk of chunks) onChunk(chunk)
+        return tally
+      },
+    },
+    {
+      name: 'ssekit createParser',
+      verify,
+      unavailable: ours.ok ? undefined : ours.reason,
+      run: () => {
+        if (!ours.ok) throw new Error(ours.reason)
+        const tally = { events: 0, dataLength: 0 }
+        const parser = ours.api.createParser({
+          onEvent(event) {
+            tally.events++
+            tally.dataLength += event.data.length
+          },
+        })
+        for (const chunk of chunks) parser.feed(chunk)
+        return tally
+      },
+    },
+  ]
+}
+
+async function streamContenders(fixture: Fixture): Promise<Contender<Tally>[]> {
+  const ours = await loadParseStream()
+  const verify = verifier(fixture)
+  const { chunks } = fixture
+  return [
+    {
+      name: streamReference,
+      verify,
+      run: async () => {
+        const tally = { events: 0, dataLength: 0 }
+        const events = streamOf(chunks)
+          .pipeThrough(new TextDecoderStream())
+          .pipeThrough(new EventSourceParserStream())
+        for await (const event of events) {
+          tally.events++
+          tally.dataLength += event.data.length
+        }
+        return tally
+      },
+    },
+    {
+      name: `fetch-event-stream ${packageVersion('fetch-event-stream')} events()`,
+      verify,
+      run: async () => {
+        const tally = { events: 0, dataLength: 0 }
+        for await (const event of fetchEventStreamEvents(new Response(streamOf(chunks)))) {
+          tally.events++
+          tally.dataLength += event.data?.length ?? 0
+        }
+        return tally
+      },
+    },
+    {
+      name: 'ssekit parseEventStream',
+      verify,
+      unavailable: ours.ok ? undefined : ours.reason,
+      run: async () => {
+        if (!ours.ok) throw new Error(ours.reason)
+        const tally = { events: 0, dataLength: 0 }
+        for await (const event of ours.api.parseEventStream(streamOf(chunks))) {
+          tally.events++
+          tally.dataLength += event.data.length
+        }
+        return tally
+      },
+    },
+  ]
+}
+
+function table(fixture: Fixture, measured: Measured[], referenceName: string): string {
+  const reference = measured.find((entry) => entry.name === referenceName) as Measured
+  const rows = measured.map((entry) => {
+    if (entry.unavailable || entry.roundTimes.length === 0) {
+      return [entry.name, 'n/a', 'n/a', entry.unavailable ?? 'not measured']
+    }
+    const mibPerSecond = summarize(entry.roundTimes.map((ns) => fixture.bytes / 1048576 / (ns / 1e9)))
+    const eventsPerSecond = summarize(entry.roundTimes.map((ns) => fixture.events / (ns / 1e9)))
+    const ratio =
+      entry === reference ? '1.00x (reference)' : formatRatio(summarize(speedups(reference, entry)))
+    return [entry.name, formatSummary(mibPerSecond), formatSummary(eventsPerSecond), ratio]
+  })
+  return markdownTable(['contender', 'MiB/s', 'events/s', 'vs reference'], rows)
+}
+
+function check(
+  claim: string,
+  measured: Measured[],
+  referenceName: string,
+  oursName: string,
+  minimum: number,
+): Check {
+  const reference = measured.find((entry) => entry.name === referenceName)
+  const ours = measured.find((entry) => entry.name === oursName)
+  if (!reference || !ours || ours.unavailable || reference.unavailable) {
+    return { claim, measured: ours?.unavailable ?? 'not measured', pass: undefined }
+  }
+  const ratio = summarize(speedups(reference, ours))
+  return { claim, measured: formatRatio(ratio), pass: ratio.median >= minimum }
+}
+
+export async function runParse(options: BenchOptions): Promise<Section> {
+  const rounds = bySize(options.scale, { full: 4, quick: 2, smoke: 1 })
+  const budgetMs = bySize(options.scale, { full: 100, quick: 50, smoke: 1 })
+  const blocks: string[] = []
+  const checks: Check[] = []
+  for (const fixture of fixtures(options)) {
+    options.log(`parse: ${fixture.name} (${fixture.chunks.length} chunks)`)
+    const settings = { rounds, budgetMs, slowPassMs: 700, log: options.log }
+    const feed = await interleave(await feedContenders(fixture), settings)
+    const stream = await interleave(await streamContenders(fixture), settings)
+    blocks.push(
+      `#### ${fixture.name}: ${fixture.description} (${formatNumber(fixture.bytes / 1048576)} MiB, ${formatNumber(fixture.chunks.length)} chunks)`,
+      table(fixture, feed, feedReference),
+      table(fixture, stream, streamReference),
+    )
+    checks.push(
+      check(`createParser >= 2x eventsource-parser (${fixture.name})`, feed, feedReference, 'ssekit createParser', 2),
+      check(
+        `parseEventStream >= 3x EventSourceParserStream pipeline (${fixture.name})`,
+        stream,
+        streamReference,
+        'ssekit parseEventStream',
+        3,
+      ),
+    )
+  }
+  return {
+    title: '1. Parser',
+    method:
+      'In-process (mitata `measure`, GC before each sample outside the timed region). Fixtures are built and chunked up front; each contender\'s event count and total data length are checked before timing. Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.7 s are measured in two rounds only.',
+    blocks,
+    checks,
+  }
+}

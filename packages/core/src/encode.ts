@@ -1,0 +1,184 @@
+import { SseError } from './errors.ts'
+import type { SseEvent } from './types.ts'
+
+/**
+ * The key under which {@link createEncodedEvent} stores an event's encoded bytes. `Symbol.for`, so
+ * an event encoded by one copy of `@ssekit/core` is recognised by another.
+ * @internal
+ */
+export const frameKey: unique symbol = Symbol.for('ssekit.frame') as typeof frameKey
+
+/**
+ * An event that carries its own encoded frame, made by {@link createEncodedEvent}. A stream writes
+ * those bytes as they are instead of encoding the event again.
+ * @public
+ */
+export interface EncodedEvent extends SseEvent {
+  /** The frame's UTF-8 bytes. Shared by every stream that sends this event: never modify them. */
+  readonly [frameKey]: Uint8Array
+}
+
+const encoder = new TextEncoder()
+const lineBreak = /\r\n|\r|\n/
+const crOrLf = /[\r\n]/
+const crLfOrNul = /[\r\n\0]/
+
+/**
+ * Formats one event as the text of one frame, validating every field first, so a bad field throws
+ * before anything is produced. The pump concatenates these strings to encode many frames at once.
+ * @internal
+ */
+export function formatEvent(event: SseEvent): string {
+  if (typeof event !== 'object' || event === null) {
+    throw new TypeError(
+      `An event must be an object such as { data: 'hello' }, got ${event === null ? 'null' : typeof event}`,
+    )
+  }
+  let frame = ''
+  const { comment, event: type, id, retry, data } = event
+  if (comment !== undefined) {
+    if (typeof comment !== 'string') throw notAString('comment', comment)
+    frame = prefixLines(': ', comment)
+  }
+  if (type !== undefined) {
+    if (typeof type !== 'string') throw notAString('event', type)
+    if (crOrLf.test(type)) {
+      throw new SseError('invalid-field', 'The `event` field must not contain CR or LF', {
+        field: 'event',
+      })
+    }
+    frame += `event: ${type}\n`
+  }
+  if (id !== undefined) {
+    if (typeof id !== 'string') throw notAString('id', id)
+    if (crLfOrNul.test(id)) {
+      // Clients ignore an id that contains NUL, so it would silently break resumption.
+      throw new SseError('invalid-field', 'The `id` field must not contain CR, LF or NUL', {
+        field: 'id',
+      })
+    }
+    frame += `id: ${id}\n`
+  }
+  if (retry !== undefined) {
+    if (typeof retry !== 'number' || !Number.isSafeInteger(retry) || retry < 0) {
+      throw new SseError(
+        'invalid-field',
+        `The \`retry\` field must be a non-negative safe integer (milliseconds), got ${String(retry)}`,
+        { field: 'retry' },
+      )
+    }
+    frame += `retry: ${retry}\n`
+  }
+  if (data !== undefined) frame += prefixLines('data: ', serialise(data))
+  return `${frame}\n`
+}
+
+/**
+ * Encodes one event as the bytes of one Server-Sent Events frame.
+ *
+ * - `data`: a string is written as it is, split on CRLF, CR and LF into one `data:` line per line,
+ *   so the client's `event.data` is the same string with every line break turned into LF. Any
+ *   other value is serialised with `JSON.stringify`. `data: ''` writes one empty `data:` line,
+ *   which clients dispatch as an event with empty data; `undefined` writes no `data:` line.
+ * - `comment`: one `: ` line per line (a comment-only event is a frame clients ignore).
+ * - `event`, `id`, `retry` are checked first: CR or LF in `event` or `id`, NUL in `id`, or a
+ *   `retry` that is not a non-negative safe integer throws an {@link SseError} with code
+ *   `invalid-field` naming the field, and nothing is encoded.
+ * - Every line is `field: value` with one space, so a value's own leading space survives.
+ * - The frame ends with a blank line; an empty object encodes to that blank line alone.
+ * - Text is encoded as UTF-8 with `TextEncoder`, which turns a lone surrogate (half of a UTF-16
+ *   pair) into U+FFFD: the client receives the replacement character, never invalid UTF-8.
+ *
+ * Field order is `comment`, `event`, `id`, `retry`, `data`.
+ *
+ * @param event - The event to encode.
+ * @returns The frame's UTF-8 bytes.
+ * @throws SseError `invalid-field` when a field would corrupt the frame, or when `data` cannot be
+ *   serialised (a function, a symbol, a `bigint`, a cycle).
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ * @example
+ * ```ts
+ * import { encodeEvent } from '@ssekit/core'
+ *
+ * const bytes = encodeEvent({ event: 'price', id: '42', data: { symbol: 'ACME', price: 9.5 } })
+ * new TextDecoder().decode(bytes)
+ * // 'event: price\nid: 42\ndata: {"symbol":"ACME","price":9.5}\n\n'
+ * ```
+ * @public
+ */
+export function encodeEvent(event: SseEvent): Uint8Array {
+  return encoder.encode(formatEvent(event))
+}
+
+/**
+ * Validates and encodes an event once, and returns a copy that carries its bytes. Every stream
+ * that sends the returned event writes those bytes as they are, so an event broadcast to many
+ * clients is encoded once rather than once per client.
+ *
+ * @param event - The event to encode.
+ * @returns A frozen copy of `event` with its encoded frame attached.
+ * @throws SseError `invalid-field`, as {@link encodeEvent}.
+ * @example
+ * ```ts
+ * import { createEncodedEvent, createEventStream } from '@ssekit/core'
+ *
+ * const update = createEncodedEvent({ event: 'update', data: { version: 3 } })
+ * // Both streams write the same bytes; the event was encoded once.
+ * const first = createEventStream([update])
+ * const second = createEventStream([update])
+ * ```
+ * @public
+ */
+export function createEncodedEvent(event: SseEvent): EncodedEvent {
+  const bytes = encodeEvent(event)
+  return Object.freeze({ ...event, [frameKey]: bytes })
+}
+
+/** The pre-encoded frame an event carries, if {@link createEncodedEvent} made it. @internal */
+export function encodedFrameOf(event: SseEvent): Uint8Array | undefined {
+  const frame = (event as Partial<EncodedEvent>)[frameKey]
+  return frame instanceof Uint8Array ? frame : undefined
+}
+
+function prefixLines(prefix: string, text: string): string {
+  // Most values are one line; skip the regular expression for them.
+  if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) return `${prefix}${text}\n`
+  let lines = ''
+  for (const line of text.split(lineBreak)) lines += `${prefix}${line}\n`
+  return lines
+}
+
+function serialise(data: unknown): string {
+  if (typeof data === 'string') return data
+  let json: string | undefined
+  try {
+    json = JSON.stringify(data)
+  } catch (error) {
+    throw new SseError(
+      'invalid-field',
+      'The `data` field could not be serialised with JSON.stringify',
+      {
+        field: 'data',
+        cause: error,
+      },
+    )
+  }
+  if (json === undefined) {
+    throw new SseError(
+      'invalid-field',
+      `The \`data\` field must be a string or a JSON value, got ${typeof data}`,
+      { field: 'data' },
+    )
+  }
+  return json
+}
+
+function notAString(field: string, value: unknown): SseError {
+  return new SseError(
+    'invalid-field',
+    `The \`${field}\` field must be a string, got ${typeof value}`,
+    {
+      field,
+    },
+  )
+}

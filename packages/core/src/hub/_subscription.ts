@@ -1,0 +1,463 @@
+import { createEncodedEvent, encodedFrameOf } from '../encode.ts'
+import { SseError } from '../errors.ts'
+import type { SseEvent } from '../types.ts'
+import { isResumableId } from './_last-event-id.ts'
+import type {
+  HubAuthorize,
+  HubBackend,
+  HubHooks,
+  HubQueuePolicy,
+  HubResetData,
+  HubStats,
+  HubSubscription,
+} from './types.ts'
+
+/** What a subscription needs from its hub. */
+export interface SubscriptionHost {
+  readonly backend: HubBackend
+  readonly hooks: HubHooks
+  readonly counters: HubStats
+  readonly authorize: HubAuthorize | undefined
+  /** Adds the subscription to its topic's fan-out; resolves when live delivery is guaranteed. */
+  attach(topic: string, subscription: Subscription): Promise<void>
+  detach(topic: string, subscription: Subscription, reason: UnsubscribeReason): void
+}
+
+export type UnsubscribeReason = 'return' | 'abort' | 'overflow' | 'close' | 'error'
+
+/** Resolved queue options, every field set. */
+export interface QueueBound {
+  maxEvents: number
+  maxBytes: number
+  policy: HubQueuePolicy
+  waitTimeout: number
+}
+
+type Mode = 'catching-up' | 'live' | 'ended'
+type Progress = 'caught-up' | 'more' | 'full'
+
+interface Waiter {
+  resolve(result: IteratorResult<SseEvent, undefined>): void
+  reject(error: unknown): void
+}
+
+const done: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+const noop = () => {}
+
+function sizeOf(event: SseEvent): number {
+  return encodedFrameOf(event)?.byteLength ?? 0
+}
+
+/**
+ * One subscriber. A small class rather than an async generator chain: with thousands of
+ * subscribers per topic, `deliver` must be a few property writes, and a live event handed to a
+ * waiting `next()` never touches the queue.
+ *
+ * Modes: `catching-up` reads history after `cursor` (at start, and after the `wait` policy let
+ * it fall behind) while collecting live events in `pending`; once a read comes back short, the
+ * pending events newer than the cursor are appended and the mode turns `live`. Subscribing
+ * before reading is what makes a racing publish impossible to miss, and comparing ids against the
+ * cursor is what keeps it from arriving twice.
+ */
+export class Subscription implements HubSubscription {
+  readonly ready: Promise<void>
+  readonly #host: SubscriptionHost
+  readonly #topic: string
+  readonly #bound: QueueBound
+  readonly #signal: AbortSignal | undefined
+  #mode: Mode = 'catching-up'
+  #queue: SseEvent[] = []
+  #front = 0
+  #bytes = 0
+  /** Id of the last event queued (or the resume point): live events at or before it are duplicates. */
+  #cursor: string | undefined
+  #dedupe = true
+  #reading = false
+  #firstRead = true
+  #lastEventId: string | undefined
+  #pending: SseEvent[] = []
+  #pendingBytes = 0
+  #pendingOverflow = false
+  #gap = 0
+  #waiter: Waiter | undefined
+  #failure: unknown
+  #endError: unknown
+  #attached = false
+  /** Set once live delivery is guaranteed; reading history before that could miss a publish. */
+  #listening = false
+  #waitTimer: ReturnType<typeof setTimeout> | undefined
+  #consumed = false
+  #onAbort = () => this.#end('abort')
+
+  constructor(
+    host: SubscriptionHost,
+    topic: string,
+    bound: QueueBound,
+    options: { lastEventId?: string | undefined; signal?: AbortSignal | undefined; request?: unknown },
+  ) {
+    this.#host = host
+    this.#topic = topic
+    this.#bound = bound
+    this.#signal = options.signal
+    this.#lastEventId = options.lastEventId === '' ? undefined : options.lastEventId
+    this.ready = this.#start(options.request)
+    this.ready.catch(noop)
+    if (this.#signal?.aborted) this.#end('abort')
+    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  next(): Promise<IteratorResult<SseEvent, undefined>> {
+    if (this.#failure !== undefined) {
+      const failure = this.#failure
+      this.#failure = undefined
+      return Promise.reject(failure)
+    }
+    if (this.#gap > 0) {
+      const data: { dropped: number } = { dropped: this.#gap }
+      this.#gap = 0
+      return Promise.resolve({
+        done: false,
+        value: createEncodedEvent({ event: 'gap', data: JSON.stringify(data) }),
+      })
+    }
+    if (this.#front < this.#queue.length) {
+      const event = this.#queue[this.#front] as SseEvent
+      this.#queue[this.#front] = undefined as unknown as SseEvent
+      this.#front++
+      if (this.#front === this.#queue.length) {
+        this.#queue.length = 0
+        this.#front = 0
+      } else if (this.#front > 1024 && this.#front * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#front)
+        this.#front = 0
+      }
+      const size = sizeOf(event)
+      this.#bytes -= size
+      this.#host.counters.queuedBytes -= size
+      this.#consumed = true
+      if (this.#mode === 'catching-up' && this.#belowLowWater()) void this.#refill()
+      return Promise.resolve({ done: false, value: event })
+    }
+    if (this.#mode === 'ended') return Promise.resolve(done)
+    if (this.#waiter !== undefined) {
+      return Promise.reject(
+        new TypeError('next() was called again before the previous call settled; await each call'),
+      )
+    }
+    if (this.#mode === 'catching-up') void this.#refill()
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject }
+    })
+  }
+
+  return(): Promise<IteratorResult<SseEvent, undefined>> {
+    this.#end('return')
+    return Promise.resolve(done)
+  }
+
+  /** Called by the hub for every live event of the topic, in id order. */
+  deliver(event: SseEvent): void {
+    if (this.#mode === 'live') {
+      if (this.#dedupe) {
+        if (this.#compare(event.id, this.#cursor) <= 0) return
+        // Ids only ever grow from here, so later events skip the comparison.
+        this.#dedupe = false
+      }
+      this.#offer(event)
+    } else if (this.#mode === 'catching-up' && this.#reading && !this.#pendingOverflow) {
+      const size = sizeOf(event)
+      if (
+        this.#pending.length >= this.#bound.maxEvents ||
+        this.#pendingBytes + size > this.#bound.maxBytes
+      ) {
+        // The read in flight will be followed by another one; history has these events.
+        this.#pendingOverflow = true
+        this.#pending = []
+        this.#pendingBytes = 0
+      } else {
+        this.#pending.push(event)
+        this.#pendingBytes += size
+      }
+    }
+  }
+
+  /** Ends the subscription from the hub's side (`close()`). */
+  close(): void {
+    this.#end('close')
+  }
+
+  async #start(request: unknown): Promise<void> {
+    const host = this.#host
+    try {
+      if (host.authorize !== undefined) {
+        const allowed = await host.authorize({ topic: this.#topic, request })
+        if (allowed !== true) {
+          throw new SseError('unauthorized', `Subscribing to topic "${this.#topic}" was refused by authorize()`)
+        }
+      }
+      if (this.#ended()) return
+      this.#attached = true
+      await host.attach(this.#topic, this)
+      if (this.#ended()) return
+      this.#listening = true
+      await this.#refill()
+      if (this.#ended()) {
+        if (this.#endError !== undefined) throw this.#endError
+        return
+      }
+      host.hooks.onSubscribe?.({ topic: this.#topic, subscribers: host.counters.subscribers })
+    } catch (error) {
+      this.#end('error', error)
+      throw error
+    }
+  }
+
+  async #refill(): Promise<void> {
+    if (this.#reading || !this.#listening || this.#mode !== 'catching-up') return
+    this.#reading = true
+    const { backend } = this.#host
+    try {
+      while (this.#mode === 'catching-up') {
+        const room = this.#bound.maxEvents - (this.#queue.length - this.#front)
+        if (room <= 0 || this.#bytes >= this.#bound.maxBytes) break
+        this.#pending = []
+        this.#pendingBytes = 0
+        this.#pendingOverflow = false
+        let progress: Progress
+        if (this.#firstRead) {
+          progress = await this.#readFirst(room)
+        } else {
+          const result = await backend.read(this.#topic, this.#cursor as string, room)
+          if (this.#mode !== 'catching-up') return
+          progress = result.status === 'reset' ? this.#reset(result) : this.#take(result.events, room)
+        }
+        if (progress === 'full') break
+        if (
+          progress === 'caught-up' &&
+          !this.#pendingOverflow &&
+          this.#take(this.#pending, Number.POSITIVE_INFINITY) === 'caught-up'
+        ) {
+          this.#pending = []
+          this.#pendingBytes = 0
+          this.#goLive()
+        }
+      }
+    } catch (error) {
+      this.#end(
+        'error',
+        SseError.isInstance(error)
+          ? error
+          : new SseError('backend-unavailable', `Reading topic "${this.#topic}" failed`, { cause: error }),
+      )
+    } finally {
+      this.#reading = false
+    }
+  }
+
+  /** The first read: the id-only block, a replay, or a reset. */
+  async #readFirst(room: number): Promise<Progress> {
+    const { backend, counters, hooks } = this.#host
+    const lastEventId = this.#lastEventId
+    this.#firstRead = false
+    if (lastEventId === undefined) {
+      const head = await backend.head(this.#topic)
+      if (this.#mode !== 'catching-up') return 'more'
+      // An id-only block: the client now has a Last-Event-ID even if it drops before any event.
+      this.#push(createEncodedEvent({ id: head }))
+      this.#cursor = head
+      return 'caught-up'
+    }
+    const result = isResumableId(lastEventId)
+      ? await backend.read(this.#topic, lastEventId, room)
+      : ({ status: 'reset', reason: 'unknown', head: await backend.head(this.#topic) } as const)
+    if (this.#mode !== 'catching-up') return 'more'
+    if (result.status === 'reset') {
+      counters.replayMisses++
+      hooks.onReplay?.({ topic: this.#topic, hit: false, events: 0, reason: result.reason })
+      return this.#reset(result)
+    }
+    counters.replayHits++
+    hooks.onReplay?.({ topic: this.#topic, hit: true, events: result.events.length })
+    this.#cursor = lastEventId
+    return this.#take(result.events, room)
+  }
+
+  #reset(result: { reason: HubResetData['reason']; head: string }): Progress {
+    const data: HubResetData = { reason: result.reason }
+    this.#push(createEncodedEvent({ event: 'reset', id: result.head, data: JSON.stringify(data) }))
+    this.#cursor = result.head
+    return 'caught-up'
+  }
+
+  /**
+   * Queues the events newer than the cursor while they fit: `full` when one did not, else
+   * `caught-up` when the read returned fewer than `limit` (nothing newer in history), else `more`.
+   */
+  #take(events: readonly SseEvent[], limit: number): Progress {
+    for (const event of events) {
+      if (this.#cursor !== undefined && this.#compare(event.id, this.#cursor) <= 0) continue
+      const size = sizeOf(event)
+      if (this.#queue.length - this.#front >= this.#bound.maxEvents || this.#bytes + size > this.#bound.maxBytes) {
+        return 'full'
+      }
+      this.#push(event)
+      this.#cursor = event.id
+    }
+    return events.length < limit ? 'caught-up' : 'more'
+  }
+
+  #goLive(): void {
+    this.#mode = 'live'
+    this.#dedupe = true
+    if (this.#waitTimer !== undefined) {
+      clearTimeout(this.#waitTimer)
+      this.#waitTimer = undefined
+    }
+  }
+
+  #offer(event: SseEvent): void {
+    this.#cursor = event.id
+    if (this.#waiter !== undefined) {
+      const waiter = this.#waiter
+      this.#waiter = undefined
+      waiter.resolve({ done: false, value: event })
+      return
+    }
+    const size = sizeOf(event)
+    const { maxEvents, maxBytes, policy } = this.#bound
+    const queued = this.#queue.length - this.#front
+    if (queued < maxEvents && this.#bytes + size <= maxBytes) {
+      this.#enqueue(event, size)
+      return
+    }
+    const { counters, hooks } = this.#host
+    if (policy === 'drop-oldest') {
+      let dropped = 0
+      while (
+        this.#front < this.#queue.length &&
+        (this.#queue.length - this.#front >= maxEvents || this.#bytes + size > maxBytes)
+      ) {
+        const oldest = this.#queue[this.#front] as SseEvent
+        this.#queue[this.#front] = undefined as unknown as SseEvent
+        this.#front++
+        const oldestSize = sizeOf(oldest)
+        this.#bytes -= oldestSize
+        counters.queuedBytes -= oldestSize
+        dropped++
+      }
+      this.#gap += dropped
+      counters.drops += dropped
+      hooks.onDrop?.({ topic: this.#topic, dropped })
+      this.#enqueue(event, size)
+      return
+    }
+    if (policy === 'wait') {
+      // Stop taking live events; the consumer catches up from history once it drains, so the
+      // queue stays within its bound and nobody else waits.
+      this.#cursor = this.#lastQueuedId()
+      this.#mode = 'catching-up'
+      this.#consumed = false
+      this.#armWaitTimer()
+      return
+    }
+    this.#disconnect()
+  }
+
+  #lastQueuedId(): string | undefined {
+    for (let index = this.#queue.length - 1; index >= this.#front; index--) {
+      const id = (this.#queue[index] as SseEvent).id
+      if (id !== undefined) return id
+    }
+    return this.#cursor
+  }
+
+  #armWaitTimer(): void {
+    if (this.#waitTimer !== undefined) return
+    const check = () => {
+      this.#waitTimer = undefined
+      if (this.#mode !== 'catching-up') return
+      if (!this.#consumed) {
+        this.#disconnect()
+        return
+      }
+      this.#consumed = false
+      this.#waitTimer = setTimeout(check, this.#bound.waitTimeout)
+    }
+    this.#waitTimer = setTimeout(check, this.#bound.waitTimeout)
+  }
+
+  #disconnect(): void {
+    const { counters, hooks } = this.#host
+    counters.disconnects++
+    hooks.onDisconnect?.({ topic: this.#topic, policy: this.#bound.policy })
+    this.#end(
+      'overflow',
+      new SseError(
+        'queue-overflow',
+        `A subscriber of topic "${this.#topic}" fell more than its queue bound behind and was disconnected`,
+      ),
+    )
+  }
+
+  #belowLowWater(): boolean {
+    return (
+      (this.#queue.length - this.#front) * 2 <= this.#bound.maxEvents &&
+      this.#bytes * 2 <= this.#bound.maxBytes
+    )
+  }
+
+  /** Queues (or hands to a waiting `next()`) an event produced by the subscription itself. */
+  #push(event: SseEvent): void {
+    if (this.#waiter !== undefined) {
+      const waiter = this.#waiter
+      this.#waiter = undefined
+      waiter.resolve({ done: false, value: event })
+      return
+    }
+    this.#enqueue(event, sizeOf(event))
+  }
+
+  #enqueue(event: SseEvent, size: number): void {
+    this.#queue.push(event)
+    this.#bytes += size
+    this.#host.counters.queuedBytes += size
+  }
+
+  #compare(a: string | undefined, b: string | undefined): number {
+    if (a === undefined || b === undefined) return 1
+    return this.#host.backend.compare(a, b)
+  }
+
+  #ended(): boolean {
+    return this.#mode === 'ended'
+  }
+
+  #end(reason: UnsubscribeReason, error?: unknown): void {
+    if (this.#mode === 'ended') return
+    this.#mode = 'ended'
+    this.#endError = error
+    this.#host.counters.queuedBytes -= this.#bytes
+    this.#queue = []
+    this.#front = 0
+    this.#bytes = 0
+    this.#pending = []
+    this.#gap = 0
+    if (this.#waitTimer !== undefined) clearTimeout(this.#waitTimer)
+    this.#waitTimer = undefined
+    this.#signal?.removeEventListener('abort', this.#onAbort)
+    if (this.#attached) this.#host.detach(this.#topic, this, reason)
+    const waiter = this.#waiter
+    this.#waiter = undefined
+    if (waiter === undefined) {
+      if (error !== undefined) this.#failure = error
+    } else if (error === undefined) {
+      waiter.resolve(done)
+    } else {
+      waiter.reject(error)
+    }
+  }
+}

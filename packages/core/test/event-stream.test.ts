@@ -1,0 +1,250 @@
+import {
+  createEncodedEvent,
+  createEventStream,
+  type EventStreamSummary,
+  SseError,
+  type SseEvent,
+} from '@ssekit/core'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { heartbeatStats } from '../src/_heartbeat.ts'
+import {
+  decode,
+  PushSource,
+  parseText,
+  readChunks,
+  readText,
+  settle,
+  withTimeout,
+} from './_helpers.ts'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+/** A source function that waits for its signal, recording what happened to it. */
+function idleSource() {
+  const state = { aborted: false, finished: false, lastEventId: undefined as string | undefined }
+  const source = async function* ({
+    signal,
+    lastEventId,
+  }: {
+    signal: AbortSignal
+    lastEventId: string | undefined
+  }): AsyncGenerator<SseEvent> {
+    state.lastEventId = lastEventId
+    try {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()))
+      state.aborted = signal.aborted
+    } finally {
+      state.finished = true
+    }
+  }
+  return { state, source }
+}
+
+describe('createEventStream: first bytes', () => {
+  it('writes a comment at once, before the source has an event', async () => {
+    const { source } = idleSource()
+    const reader = createEventStream(source).getReader()
+    const first = await withTimeout(reader.read(), 2_000, 'first chunk')
+    expect(decode(first.value as Uint8Array)).toBe(':\n\n')
+    await reader.cancel()
+  })
+
+  it('writes retry first when it is set', async () => {
+    const { source } = idleSource()
+    const reader = createEventStream(source, { retry: 2500 }).getReader()
+    const first = await withTimeout(reader.read(), 2_000, 'first chunk')
+    expect(decode(first.value as Uint8Array)).toBe('retry: 2500\n\n')
+    await reader.cancel()
+  })
+})
+
+describe('createEventStream: sources', () => {
+  it('takes an array, a sync generator, an async generator and a function', async () => {
+    const events = [{ data: 'a' }, { data: 'b', id: '2' }]
+    function* sync() {
+      yield* events
+    }
+    async function* asyncSource() {
+      yield* events
+    }
+    for (const source of [events, sync(), asyncSource(), () => asyncSource(), () => events]) {
+      const parsed = parseText(await readText(createEventStream(source, { heartbeat: false })))
+      expect(parsed.events).toEqual([
+        { id: undefined, event: undefined, data: 'a' },
+        { id: '2', event: undefined, data: 'b' },
+      ])
+    }
+  })
+
+  it('passes lastEventId to a source function', async () => {
+    const { state, source } = idleSource()
+    const stream = createEventStream(source, { lastEventId: '41' })
+    expect(state.lastEventId).toBe('41')
+    await stream.cancel()
+  })
+
+  it('refuses what is not a source with a TypeError, and bad options with invalid-option', () => {
+    expect(() => createEventStream(42 as never)).toThrow(TypeError)
+    expect(() => createEventStream('abc' as never)).toThrow(/async iterable/)
+    for (const heartbeat of [0, -1, Number.NaN, 2 ** 31, '5' as unknown as number]) {
+      expect(() => createEventStream([], { heartbeat })).toThrow(
+        expect.objectContaining({ code: 'invalid-option' }),
+      )
+    }
+    expect(() => createEventStream([], { retry: 1.5 })).toThrow(
+      expect.objectContaining({ code: 'invalid-option' }),
+    )
+    expect(() => createEventStream([], { highWaterMark: -1 })).toThrow(
+      expect.objectContaining({ code: 'invalid-option' }),
+    )
+  })
+
+  it('ends with a TypeError in onClose when a source function returns a Promise', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const onClose = vi.fn<(summary: EventStreamSummary) => void>()
+    const text = await readText(
+      createEventStream((async () => [{ data: 'x' }]) as never, { onClose }),
+    )
+    expect(text).toBe(':\n\n')
+    expect(onClose).toHaveBeenCalledOnce()
+    expect(onClose.mock.calls[0]?.[0].reason).toBe('error')
+    expect(onClose.mock.calls[0]?.[0].error).toBeInstanceOf(TypeError)
+    expect(String(onClose.mock.calls[0]?.[0].error)).toMatch(/async generator/)
+    expect(error).toHaveBeenCalled()
+  })
+})
+
+describe('createEventStream: backpressure', () => {
+  it('a reader that stops reading bounds how far an async source runs ahead', async () => {
+    let nextCalls = 0
+    const payload = 'x'.repeat(100)
+    async function* source() {
+      // Capped so that a stream ignoring backpressure ends the test instead of hanging it.
+      for (let index = 0; index < 100_000; index++) {
+        nextCalls++
+        yield { data: payload }
+      }
+    }
+    const frameBytes = `data: ${payload}\n\n`.length
+    const highWaterMark = 4_096
+    const reader = createEventStream(source(), { highWaterMark, heartbeat: false }).getReader()
+    await settle(5)
+    const ranAhead = nextCalls
+    // The queue holds at most highWaterMark bytes plus one chunk of at most highWaterMark bytes.
+    expect(ranAhead).toBeGreaterThan(0)
+    expect(ranAhead).toBeLessThanOrEqual(Math.ceil((2 * highWaterMark) / frameBytes) + 2)
+    await settle(5)
+    expect(nextCalls).toBe(ranAhead)
+    // Reading lets it go on.
+    for (let read = 0; read < 5; read++) await withTimeout(reader.read(), 2_000, 'read')
+    await settle(5)
+    expect(nextCalls).toBeGreaterThan(ranAhead)
+    await reader.cancel()
+  })
+
+  it('the same bound holds for a sync source', async () => {
+    let nextCalls = 0
+    function* source() {
+      for (let index = 0; index < 100_000; index++) {
+        nextCalls++
+        yield { data: String(index).padStart(20, '0') }
+      }
+    }
+    const stream = createEventStream(source(), { highWaterMark: 2_048, heartbeat: false })
+    await settle(3)
+    expect(nextCalls).toBeGreaterThan(0)
+    expect(nextCalls).toBeLessThanOrEqual(Math.ceil(4_096 / 28) + 2)
+    await stream.cancel()
+  })
+
+  it('never loses, repeats or overlaps next() while pausing and resuming', async () => {
+    const source = new PushSource()
+    const stream = createEventStream(source, { highWaterMark: 0, heartbeat: false })
+    const reading = readText(stream)
+    for (let index = 0; index < 300; index++) {
+      source.push(String(index), String(index))
+      if (index % 7 === 0) await settle(1)
+      else if (index % 3 === 0) await Promise.resolve()
+    }
+    source.end()
+    const parsed = parseText(await reading)
+    expect(parsed.events.map((event) => event.data)).toEqual(
+      Array.from({ length: 300 }, (_, index) => String(index)),
+    )
+    expect(source.overlapping).toBe(0)
+    expect(source.nextCalls).toBe(301)
+  })
+})
+
+describe('createEventStream: coalescing', () => {
+  it('writes 1 000 ready events from a sync source in a few chunks', async () => {
+    const events = Array.from({ length: 1_000 }, (_, index) => ({
+      id: String(index),
+      data: 'tick',
+    }))
+    const chunks = await withTimeout(
+      readChunks(createEventStream(events, { heartbeat: false })),
+      5_000,
+      'read all',
+    )
+    const text = chunks.map(decode).join('')
+    expect(parseText(text).events).toHaveLength(1_000)
+    expect(chunks.length).toBeLessThanOrEqual(5)
+  })
+
+  it('writes 1 000 ready events from an async generator in a few chunks', async () => {
+    async function* source() {
+      for (let index = 0; index < 1_000; index++) yield { id: String(index), data: 'tick' }
+    }
+    const chunks = await withTimeout(
+      readChunks(createEventStream(source(), { heartbeat: false })),
+      5_000,
+      'read all',
+    )
+    expect(parseText(chunks.map(decode).join('')).events).toHaveLength(1_000)
+    expect(chunks.length).toBeLessThanOrEqual(5)
+  })
+
+  it('does not hold a slow source’s first event back waiting for a second one', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    async function* source() {
+      yield { data: 'first' }
+      await gate
+      yield { data: 'second' }
+    }
+    const reader = createEventStream(source(), { heartbeat: false }).getReader()
+    await withTimeout(reader.read(), 2_000, 'opening comment')
+    const first = await withTimeout(reader.read(), 2_000, 'the first event, while the source waits')
+    expect(decode(first.value as Uint8Array)).toBe('data: first\n\n')
+    release()
+    const second = await withTimeout(reader.read(), 2_000, 'the second event')
+    expect(decode(second.value as Uint8Array)).toBe('data: second\n\n')
+    expect((await withTimeout(reader.read(), 2_000, 'end')).done).toBe(true)
+  })
+
+  it('writes a pre-encoded event’s own bytes, alone or among others', async () => {
+    const shared = createEncodedEvent({ event: 'shared', data: 'once' })
+    const bytes = (shared as unknown as Record<symbol, Uint8Array>)[Symbol.for('ssekit.frame')]
+    // Alone: passed through as it is.
+    const lone = async function* () {
+      yield shared
+    }
+    const loneReader = createEventStream(lone(), { heartbeat: false }).getReader()
+    await loneReader.read()
+    const loneChunk = await withTimeout(loneReader.read(), 2_000, 'the lone pre-encoded frame')
+    expect(loneChunk.value).toBe(bytes)
+    await loneReader.cancel()
+    // Mixed: copied in order between formatted frames.
+    const text = await readText(
+      createEventStream([{ data: 'a' }, shared, { data: 'b' }, shared], { heartbeat: false }),
+    )
+    expect(text).toBe(
+      ':\n\ndata: a\n\nevent: shared\ndata: once\n\ndata: b\n\nevent: shared\ndata: once\n\n',
+    )
+  })
+})

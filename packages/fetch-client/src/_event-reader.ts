@@ -1,0 +1,78 @@
+import { createParser } from './parse.ts'
+import type { ParserOptions, ServerSentEvent } from './types.ts'
+
+/** @internal What {@link createEventReader} returns. */
+export interface EventReader {
+  /** The next event; reads the body only when no parsed event is waiting. */
+  next(): Promise<IteratorResult<ServerSentEvent, undefined>>
+  /** Hands over every event already parsed and not yet taken (at most one chunk's worth). */
+  takeQueued(): ServerSentEvent[]
+  /** Cancels the body and drops what is queued. */
+  cancel(reason?: unknown): Promise<void>
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
+
+/**
+ * @internal One read loop feeding the synchronous parser: the body is read only when the consumer
+ * asks for an event and none is queued, so the queue never holds more than one chunk's events.
+ */
+export function createEventReader(
+  body: ReadableStream<Uint8Array>,
+  options: Omit<ParserOptions, 'onEvent' | 'onError'>,
+): EventReader {
+  let queue: ServerSentEvent[] = []
+  let head = 0
+  let failure: unknown
+  let finished = false
+  const parser = createParser({
+    ...options,
+    onEvent: (event) => void queue.push(event),
+    onError: (error) => {
+      failure = error
+    },
+  })
+  const reader = body.getReader()
+
+  async function fill(): Promise<IteratorResult<ServerSentEvent, undefined>> {
+    while (head === queue.length) {
+      if (finished) return DONE
+      queue = []
+      head = 0
+      const { done, value } = await reader.read()
+      if (done) {
+        finished = true
+        return DONE
+      }
+      parser.feed(value)
+      if (failure !== undefined) {
+        finished = true
+        queue = []
+        await reader.cancel(failure).catch(() => {})
+        throw failure
+      }
+    }
+    return { done: false, value: queue[head++] as ServerSentEvent }
+  }
+
+  return {
+    next() {
+      if (head < queue.length) {
+        return Promise.resolve({ done: false, value: queue[head++] as ServerSentEvent })
+      }
+      return fill()
+    },
+    takeQueued() {
+      const rest = queue.slice(head)
+      queue = []
+      head = 0
+      return rest
+    },
+    async cancel(reason) {
+      finished = true
+      queue = []
+      head = 0
+      await reader.cancel(reason)
+    },
+  }
+}

@@ -1,0 +1,372 @@
+import { SseError } from '@ssekit/core'
+import type { EventStreamParser, ParserOptions, ServerSentEvent } from './types.ts'
+
+export type { EventStreamParser, ParserOptions, ServerSentEvent } from './types.ts'
+
+const STREAM: TextDecodeOptions = { stream: true }
+const IGNORE_BOM: TextDecoderOptions = { ignoreBOM: true }
+const BOM = [0xef, 0xbb, 0xbf]
+const LF = 10
+const CR = 13
+const SPACE = 32
+const COLON = 58
+
+/** @internal Default for `maxLineBytes`: 1 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 1_048_576
+/** @internal Default for `maxEventBytes`: 8 MiB. */
+export const DEFAULT_MAX_EVENT_BYTES = 8_388_608
+
+/**
+ * Creates the fast core of ssekit's client: a synchronous parser fed with the raw bytes of a
+ * `text/event-stream` body. It follows the WHATWG "parse" and "interpret an event stream" steps
+ * exactly (CR, LF and CRLF line ends, also split across chunks; one leading space stripped;
+ * `data` joined with LF; `event` defaulting to `message`; ids with NUL ignored; `retry` only when
+ * all digits; the unterminated last event discarded) and decodes UTF-8 once per stream, stripping
+ * exactly one leading BOM. Work is O(n) however the bytes are chunked, and a line or event that
+ * grows past `maxLineBytes` / `maxEventBytes` stops the parser with an `SseError` instead of
+ * exhausting memory.
+ *
+ * @param options - callbacks (`onEvent`, `onId`, `onRetry`, `onComment`, `onError`) and limits.
+ * @returns a parser with `feed(bytes)`, `reset()` and `lastEventId`.
+ * @throws TypeError when `options` is not an object or a limit is not a positive number.
+ *
+ * @example
+ * ```ts
+ * import { createParser } from '@ssekit/fetch-client'
+ *
+ * const parser = createParser({
+ *   onEvent: (event) => console.log(event.type, event.data),
+ *   onRetry: (milliseconds) => console.log('retry after', milliseconds),
+ * })
+ * const response = await fetch('https://example.com/stream')
+ * for await (const chunk of response.body!) parser.feed(chunk)
+ * ```
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ * @public
+ */
+export function createParser(options: ParserOptions): EventStreamParser {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `createParser(options) needs an options object, got ${typeof options === 'function' ? 'a function. Did you mean createParser({ onEvent: fn })?' : String(options)}`,
+    )
+  }
+  const { onEvent, onId, onRetry, onComment, onError } = options
+  const maxLineBytes = limitOption(options.maxLineBytes, 'maxLineBytes', DEFAULT_MAX_LINE_BYTES)
+  const maxEventBytes = limitOption(options.maxEventBytes, 'maxEventBytes', DEFAULT_MAX_EVENT_BYTES)
+  const limited =
+    maxLineBytes !== Number.POSITIVE_INFINITY || maxEventBytes !== Number.POSITIVE_INFINITY
+
+  // One UTF-8 decoder per stream; the BOM is ours to strip (exactly one, at the very start).
+  // A chunk that ends in ASCII while the decoder holds nothing is decoded in one (much faster)
+  // non-streaming call; otherwise the streaming call keeps a split character for the next chunk.
+  let decoder = new TextDecoder('utf-8', IGNORE_BOM)
+  let decoderHolds = false
+  // 0: the stream's first bytes are still to come; 1-2: that many BOM bytes held; 3: done.
+  let bomState = 0
+  // A CR ended the previous chunk: an LF at the start of this one belongs to the same line end.
+  let skipLineFeed = false
+  // The unterminated line, as parts, so a line fed a few bytes at a time is joined once: O(n).
+  let pendingParts: string[] = []
+  let pendingBytes = 0
+  // Bytes read since the current event began to hold data (its first `data` line).
+  let eventBytes = 0
+  let stopped = false
+
+  let data: string | undefined
+  let eventType: string | undefined
+  let idBuffer: string | undefined
+  let lastEventId = options.lastEventId ?? ''
+
+  function dispatch(): void {
+    const id = idBuffer
+    if (id !== undefined) {
+      lastEventId = id
+      idBuffer = undefined
+      onId?.(id)
+    }
+    if (data !== undefined) {
+      const event: ServerSentEvent = { type: eventType || 'message', data, lastEventId, id }
+      data = undefined
+      eventType = undefined
+      onEvent?.(event)
+    }
+    eventType = undefined
+  }
+
+  // `line` is text[start, end): the hot path never slices out the line itself, only the value.
+  function processLine(text: string, start: number, end: number): void {
+    if (start === end) {
+      dispatch()
+      return
+    }
+    switch (text.charCodeAt(start)) {
+      case COLON:
+        if (onComment !== undefined) onComment(fieldValue(text, start + 1, end))
+        return
+      case 100: // d
+        if (text.startsWith('data:', start)) {
+          const value = fieldValue(text, start + 5, end)
+          data = data === undefined ? value : `${data}\n${value}`
+        } else if (end - start === 4 && text.startsWith('data', start)) {
+          data = data === undefined ? '' : `${data}\n`
+        }
+        return
+      case 101: // e
+        if (text.startsWith('event:', start)) eventType = fieldValue(text, start + 6, end)
+        else if (end - start === 5 && text.startsWith('event', start)) eventType = ''
+        return
+      case 105: // i
+        if (text.startsWith('id:', start)) {
+          const value = fieldValue(text, start + 3, end)
+          if (!value.includes('\0')) idBuffer = value
+        } else if (end - start === 2 && text.startsWith('id', start)) {
+          idBuffer = ''
+        }
+        return
+      case 114: // r
+        if (text.startsWith('retry:', start)) {
+          const value = fieldValue(text, start + 6, end)
+          if (onRetry !== undefined && isDigits(value)) onRetry(Number.parseInt(value, 10))
+        }
+        return
+    }
+  }
+
+  function fail(error: SseError): void {
+    stopped = true
+    pendingParts = []
+    data = undefined
+    eventType = undefined
+    idBuffer = undefined
+    if (onError === undefined) throw error
+    onError(error)
+  }
+
+  function decode(input: Uint8Array): string {
+    let chunk = input
+    if (bomState < 3) {
+      if (bomState > 0) {
+        const joined = new Uint8Array(bomState + chunk.length)
+        joined.set(BOM.slice(0, bomState))
+        joined.set(chunk, bomState)
+        chunk = joined
+      }
+      let matched = 0
+      while (matched < 3 && matched < chunk.length && chunk[matched] === BOM[matched]) matched++
+      if (matched === chunk.length && matched < 3) {
+        bomState = matched
+        return ''
+      }
+      bomState = 3
+      if (matched === 3) chunk = chunk.subarray(3)
+    }
+    const last = chunk.length - 1
+    if (last < 0) return ''
+    if (!decoderHolds && (chunk[last] as number) < 0x80) return decoder.decode(chunk)
+    decoderHolds = (chunk[last] as number) >= 0x80
+    return decoder.decode(chunk, STREAM)
+  }
+
+  function feed(chunk: Uint8Array): void {
+    if (stopped) return
+    const text = decode(chunk)
+    const length = text.length
+    if (length === 0) {
+      pendingBytes += chunk.length
+      eventBytes += chunk.length
+      if (limited) checkLimits()
+      return
+    }
+    let position = 0
+    if (skipLineFeed) {
+      skipLineFeed = false
+      if (text.charCodeAt(0) === LF) position = 1
+    }
+    // Where, in this chunk, the current event began to hold data; -1 when it began earlier.
+    let eventStart = data === undefined ? position : -1
+    let lineEnded = false
+    if (pendingParts.length > 0) {
+      // Finish the line that spans chunks first, so the loops below always work in `text`.
+      const end = lineEndIn(text, position)
+      if (end === -1) {
+        pendingParts.push(position === 0 ? text : text.slice(position))
+        afterFeed(chunk, text, length, eventStart, false)
+        return
+      }
+      pendingParts.push(text.slice(position, end))
+      const line = pendingParts.join('')
+      pendingParts = []
+      processLine(line, 0, line.length)
+      position = end + 1
+      if (text.charCodeAt(end) === CR) {
+        if (position === length) skipLineFeed = true
+        else if (text.charCodeAt(position) === LF) position++
+      }
+      lineEnded = true
+      if (data === undefined) eventStart = position
+    }
+    let lineFeed = text.indexOf('\n', position)
+    let carriageReturn = text.indexOf('\r', position)
+    if (carriageReturn === -1) {
+      // The common case, LF only: one search per line, and a one-line `data` event followed by
+      // its blank line is dispatched without touching the data buffer.
+      while (lineFeed !== -1) {
+        if (
+          data === undefined &&
+          text.charCodeAt(lineFeed + 1) === LF &&
+          text.charCodeAt(position) === 100 &&
+          text.charCodeAt(position + 1) === 97 &&
+          text.charCodeAt(position + 2) === 116 &&
+          text.charCodeAt(position + 3) === 97 &&
+          text.charCodeAt(position + 4) === COLON
+        ) {
+          data = fieldValue(text, position + 5, lineFeed)
+          dispatch()
+          position = lineFeed + 2
+        } else {
+          processLine(text, position, lineFeed)
+          position = lineFeed + 1
+        }
+        if (data === undefined) eventStart = position
+        lineEnded = true
+        lineFeed = text.indexOf('\n', position)
+      }
+    } else {
+      // Positions of the next LF and CR are searched again only once passed.
+      while (lineFeed !== -1 || carriageReturn !== -1) {
+        let end: number
+        let next: number
+        if (carriageReturn === -1 || (lineFeed !== -1 && lineFeed < carriageReturn)) {
+          end = lineFeed
+          next = lineFeed + 1
+          lineFeed = text.indexOf('\n', next)
+        } else {
+          end = carriageReturn
+          next = carriageReturn + 1
+          if (next === length) skipLineFeed = true
+          else if (text.charCodeAt(next) === LF) {
+            next++
+            lineFeed = text.indexOf('\n', next)
+          }
+          carriageReturn = text.indexOf('\r', next)
+        }
+        processLine(text, position, end)
+        position = next
+        lineEnded = true
+        if (data === undefined) eventStart = next
+      }
+    }
+    if (position < length) pendingParts.push(position === 0 ? text : text.slice(position))
+    afterFeed(chunk, text, position, eventStart, lineEnded)
+  }
+
+  function afterFeed(
+    chunk: Uint8Array,
+    text: string,
+    position: number,
+    eventStart: number,
+    lineEnded: boolean,
+  ): void {
+    if (!limited) return
+    const length = text.length
+    // Limits count what is still unterminated, in bytes. A chunk without a line end adds all its
+    // bytes; otherwise only the tail after the last line end (or event start) is measured.
+    if (!lineEnded) {
+      pendingBytes += chunk.length
+      eventBytes += chunk.length
+    } else {
+      pendingBytes = utf8Length(text, position, length)
+      if (eventStart === -1) eventBytes += chunk.length
+      else if (eventStart >= position) eventBytes = pendingBytes
+      else eventBytes = utf8Length(text, eventStart, length)
+    }
+    checkLimits()
+  }
+
+  function checkLimits(): void {
+    if (pendingBytes > maxLineBytes) {
+      fail(
+        new SseError(
+          'line-too-long',
+          `An event stream line grew past maxLineBytes (${maxLineBytes} bytes) without a line end`,
+        ),
+      )
+    } else if (eventBytes > maxEventBytes && (data !== undefined || pendingParts.length > 0)) {
+      fail(
+        new SseError(
+          'event-too-large',
+          `An event grew past maxEventBytes (${maxEventBytes} bytes) without the blank line that ends it`,
+        ),
+      )
+    }
+  }
+
+  function reset(resetOptions?: { lastEventId?: string | undefined } | undefined): void {
+    decoder = new TextDecoder('utf-8', IGNORE_BOM)
+    decoderHolds = false
+    bomState = 0
+    skipLineFeed = false
+    pendingParts = []
+    pendingBytes = 0
+    eventBytes = 0
+    stopped = false
+    data = undefined
+    eventType = undefined
+    idBuffer = undefined
+    if (resetOptions?.lastEventId !== undefined) lastEventId = resetOptions.lastEventId
+  }
+
+  return {
+    feed,
+    reset,
+    get lastEventId() {
+      return lastEventId
+    },
+  }
+}
+
+function fieldValue(text: string, start: number, end: number): string {
+  return text.slice(start < end && text.charCodeAt(start) === SPACE ? start + 1 : start, end)
+}
+
+/** The index of the first CR or LF at or after `from`, or -1. */
+function lineEndIn(text: string, from: number): number {
+  const lineFeed = text.indexOf('\n', from)
+  const carriageReturn = text.indexOf('\r', from)
+  if (lineFeed === -1) return carriageReturn
+  return carriageReturn === -1 || lineFeed < carriageReturn ? lineFeed : carriageReturn
+}
+
+function isDigits(value: string): boolean {
+  if (value.length === 0) return false
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index)
+    if (code < 48 || code > 57) return false
+  }
+  return true
+}
+
+function utf8Length(text: string, start: number, end: number): number {
+  let bytes = end - start
+  for (let index = start; index < end; index++) {
+    const code = text.charCodeAt(index)
+    if (code < 0x80) continue
+    if (code < 0x800) bytes += 1
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < end) {
+      // A surrogate pair: two code units, four bytes.
+      bytes += 2
+      index++
+    } else bytes += 2
+  }
+  return bytes
+}
+
+function limitOption(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new TypeError(
+      `createParser: ${name} must be a positive number of bytes (or Infinity to switch the limit off), got ${String(value)}`,
+    )
+  }
+  return value
+}

@@ -1,0 +1,60 @@
+import { type EventStreamSource, eventStreamResponse, lastEventIdFrom } from '@ssekit/core'
+import type { EventPumpOptions } from '@ssekit/core/adapter'
+import type { Context } from 'hono'
+import { keepBunStreamOpen } from './_bun.ts'
+
+/**
+ * Options of {@link sse}: the same as `createEventStream`'s. `lastEventId` defaults to the request's
+ * `Last-Event-ID` header (or `lastEventId` query parameter); `signal` is combined with the request's
+ * own abort signal.
+ * @public
+ */
+export type SseOptions = EventPumpOptions
+
+/**
+ * Answers a Hono request with a Server-Sent Events stream of `source`.
+ *
+ * Glue over `@ssekit/core`: the client's last event id is read from the request and handed to the
+ * source, the source's `signal` aborts when the client leaves (the response body is cancelled or
+ * the request aborts, on Node, workerd, Bun and Deno), the headers are the core's (`no-transform`,
+ * so Hono's `compress()` leaves the stream alone, and no `Connection`/`Transfer-Encoding`, so
+ * HTTP/2 works), a source error never reaches the client unless `onError` returns an event, and on
+ * Bun the per-request idle timeout is lifted so a quiet stream is not cut after 10 s.
+ *
+ * @param c - the Hono context of the request
+ * @param source - an (async) iterable of events, or a function of `{ signal, lastEventId }` returning one
+ * @param options - `retry`, `heartbeat`, `highWaterMark`, `onError`, `onOpen`, `onClose`, …
+ * @returns the streaming `Response`; headers set earlier with `c.header()` are kept
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { sse } from '@ssekit/hono'
+ *
+ * const app = new Hono()
+ * app.get('/events', (c) =>
+ *   sse(c, async function* ({ signal, lastEventId }) {
+ *     for (let id = Number(lastEventId ?? 0) + 1; !signal.aborted; id++) {
+ *       yield { id: String(id), data: { time: Date.now() } }
+ *       await new Promise((resolve) => setTimeout(resolve, 1000))
+ *     }
+ *   }),
+ * )
+ * export default app
+ * ```
+ * @public
+ */
+export function sse(c: Context, source: EventStreamSource, options: SseOptions = {}): Response {
+  const request = c.req.raw
+  const signal =
+    options.signal === undefined
+      ? request.signal
+      : AbortSignal.any([request.signal, options.signal])
+  keepBunStreamOpen(c)
+  const response = eventStreamResponse(source, {
+    ...options,
+    lastEventId: options.lastEventId ?? lastEventIdFrom(request),
+    signal,
+  })
+  return c.body(response.body, { status: response.status, headers: response.headers })
+}

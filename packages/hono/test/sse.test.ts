@@ -1,0 +1,152 @@
+import type { EventStreamSummary, SseEvent } from '@ssekit/core'
+import { sse } from '@ssekit/hono'
+import { Hono } from 'hono'
+import { compress } from 'hono/compress'
+import { cors } from 'hono/cors'
+import { describe, expect, test } from 'vitest'
+import { deferred, frameReader, serveApp, withTimeout } from './_helpers.ts'
+
+describe('sse()', () => {
+  test('answers with the core headers and no hop-by-hop headers', async () => {
+    const app = new Hono()
+    app.get('/events', (c) => sse(c, [{ data: 'one' }]))
+    const response = await app.request('/events')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    expect(response.headers.get('cache-control')).toBe('no-cache, no-transform')
+    expect(response.headers.get('x-accel-buffering')).toBe('no')
+    expect(response.headers.get('connection')).toBeNull()
+    expect(response.headers.get('transfer-encoding')).toBeNull()
+    expect(await response.text()).toContain('data: one\n\n')
+  })
+
+  test('keeps headers that middleware set before it', async () => {
+    const app = new Hono()
+    app.use(cors({ origin: 'https://app.example' }))
+    app.use(async (c, next) => {
+      c.header('x-request-id', 'abc')
+      await next()
+    })
+    app.get('/events', (c) => sse(c, [{ data: 'one' }]))
+    const response = await app.request('/events', { headers: { origin: 'https://app.example' } })
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(response.headers.get('x-request-id')).toBe('abc')
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+  })
+
+  test('passes the stream options through (retry first, then heartbeats)', async () => {
+    const app = new Hono()
+    app.get('/events', (c) =>
+      sse(
+        c,
+        async function* ({ signal }) {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+          yield* []
+        },
+        { retry: 1234, heartbeat: 50 },
+      ),
+    )
+    await using server = await serveApp(app)
+    const response = await fetch(`${server.origin}/events`)
+    const frames = frameReader(response.body)
+    try {
+      expect(await frames.next('opening frame')).toBe('retry: 1234')
+      expect(await frames.next('a heartbeat')).toMatch(/^:/)
+    } finally {
+      await frames.cancel()
+    }
+  })
+
+  test('a source error ends the stream without sending its message', async () => {
+    const closed = deferred<EventStreamSummary>()
+    const app = new Hono()
+    app.get('/events', (c) =>
+      sse(
+        c,
+        async function* () {
+          yield { data: 'before' }
+          throw new Error('SELECT * FROM users failed: password=hunter2')
+        },
+        { onClose: closed.resolve },
+      ),
+    )
+    app.get('/with-final', (c) =>
+      sse(
+        c,
+        // biome-ignore lint/correctness/useYield: a source that fails before its first event
+        async function* (): AsyncGenerator<SseEvent> {
+          throw new Error('password=hunter2')
+        },
+        { onError: () => ({ event: 'error', data: 'try again later' }) },
+      ),
+    )
+    await using server = await serveApp(app)
+    const body = await withTimeout((await fetch(`${server.origin}/events`)).text(), 5000, 'body')
+    expect(body).toContain('data: before\n\n')
+    expect(body).not.toContain('hunter2')
+    const summary = await withTimeout(closed.promise, 5000, 'onClose')
+    expect(summary.reason).toBe('error')
+    expect((summary.error as Error).message).toContain('hunter2')
+
+    const final = await withTimeout(
+      (await fetch(`${server.origin}/with-final`)).text(),
+      5000,
+      'body',
+    )
+    expect(final).toContain('event: error\ndata: try again later\n\n')
+    expect(final).not.toContain('hunter2')
+  })
+
+  test('the options signal ends the stream (reason abort)', async () => {
+    const controller = new AbortController()
+    const closed = deferred<EventStreamSummary>()
+    const app = new Hono()
+    app.get('/events', (c) =>
+      sse(
+        c,
+        async function* ({ signal }) {
+          yield { data: 'first' }
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+        },
+        { signal: controller.signal, onClose: closed.resolve },
+      ),
+    )
+    await using server = await serveApp(app)
+    const response = await fetch(`${server.origin}/events`)
+    const frames = frameReader(response.body)
+    expect(await frames.next('first event')).toBe('data: first')
+    controller.abort()
+    expect((await withTimeout(closed.promise, 5000, 'onClose')).reason).toBe('abort')
+    expect(await frames.rest('end of body')).toBe('')
+  })
+})
+
+describe('Hono compress() and sse()', () => {
+  test('compress() does not hold events back: each arrives before the next is produced', async () => {
+    const steps = [deferred(), deferred(), deferred()]
+    const app = new Hono()
+    app.use(compress({ threshold: 0 }))
+    app.get('/events', (c) =>
+      sse(c, async function* () {
+        for (const [index, step] of steps.entries()) {
+          await step.promise
+          yield { id: String(index + 1), data: `event ${index + 1}` }
+        }
+      }),
+    )
+    await using server = await serveApp(app)
+    const response = await fetch(`${server.origin}/events`, {
+      headers: { 'accept-encoding': 'gzip, deflate' },
+    })
+    expect(response.headers.get('content-encoding')).toBeNull()
+    const frames = frameReader(response.body)
+    expect(await frames.next('opening comment')).toMatch(/^:/)
+    for (const [index, step] of steps.entries()) {
+      step.resolve()
+      expect(await frames.next(`event ${index + 1} before the next is produced`)).toBe(
+        `id: ${index + 1}\ndata: event ${index + 1}`,
+      )
+    }
+    expect(await frames.rest('end of body')).toBe('')
+  })
+})

@@ -1,0 +1,42 @@
+import { createTypedSse } from '@ssekit/hono'
+import { Hono } from 'hono'
+import { expect, test } from 'vitest'
+
+interface ChatEvents {
+  message: { text: string }
+  typing: { user: string }
+}
+
+test('a typed endpoint streams its declared events', async () => {
+  const chatEvents = createTypedSse<ChatEvents>()
+  const app = new Hono()
+  app.get('/chat', (c) =>
+    chatEvents(c, function* () {
+      yield { event: 'typing', data: { user: 'ada' } }
+      yield { data: { text: 'hello' } }
+      yield { event: 'message', id: '7', data: { text: 'again' } }
+      yield { comment: 'still here' }
+    }),
+  )
+  const body = await (await app.request('/chat')).text()
+  expect(body).toContain('event: typing\ndata: {"user":"ada"}\n\n')
+  expect(body).toContain('data: {"text":"hello"}\n\n')
+  expect(body).toContain('event: message\nid: 7\ndata: {"text":"again"}\n\n')
+  expect(body).toContain(': still here\n\n')
+})
+
+test('undeclared events and wrong payloads do not compile', () => {
+  const chatEvents = createTypedSse<ChatEvents>()
+  const app = new Hono()
+  app.get('/chat', (c) =>
+    chatEvents(c, [
+      // @ts-expect-error: 'typo' is not an event of ChatEvents
+      { event: 'typo', data: { text: 'x' } },
+      // @ts-expect-error: typing carries { user }, not { text }
+      { event: 'typing', data: { text: 'x' } },
+      // @ts-expect-error: an unnamed event is a message and needs its data
+      { id: '1' },
+    ]),
+  )
+  expect(app.routes).toHaveLength(1)
+})

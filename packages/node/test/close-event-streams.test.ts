@@ -1,0 +1,105 @@
+import { createServer, request as httpRequest } from 'node:http'
+import { closeEventStreams, sendEventStream } from '@ssekit/node'
+import { describe, expect, it } from 'vitest'
+import { openEventStreams } from '../src/_registry.ts'
+import { connect, deferred, listen, withTimeout } from './_helpers.ts'
+
+describe('closeEventStreams', () => {
+  it('ends every stream with its own jittered retry and a final event, then settles', async () => {
+    const settlements: Promise<string>[] = []
+    let returned = 0
+    const server = createServer((request, response) => {
+      settlements.push(
+        sendEventStream(request, response, async function* ({ signal }) {
+          try {
+            yield { data: 'hello' }
+            await new Promise((resolve) => signal.addEventListener('abort', resolve))
+          } finally {
+            returned++
+          }
+        }),
+      )
+    })
+    const { url, close } = await listen(server)
+    try {
+      const clients = await Promise.all(Array.from({ length: 5 }, () => connect(url)))
+      for (const client of clients) expect(await client.nextEvent('hello')).toBe('data: hello')
+      expect(openEventStreams.size).toBe(5)
+      const result = await withTimeout(
+        closeEventStreams({
+          graceMs: 3_000,
+          retry: 1_000,
+          retryJitter: 1_000,
+          finalEvent: { event: 'shutdown', data: 'bye', retry: 5 },
+        }),
+        5_000,
+        'closeEventStreams',
+      )
+      expect(result).toEqual({ closed: 5, destroyed: 0 })
+      const retries: number[] = []
+      for (const client of clients) {
+        const frame = await client.nextFrame('the final event')
+        const match = /^event: shutdown\ndata: bye\nretry: (\d+)$/.exec(frame)
+        expect(match, frame).not.toBeNull()
+        retries.push(Number(match?.[1]))
+        expect(await client.ended('a clean end')).toBe('')
+      }
+      for (const retry of retries) {
+        expect(retry).toBeGreaterThanOrEqual(1_000)
+        expect(retry).toBeLessThan(2_000)
+      }
+      // Five draws from 1 000 values all equal has a chance of 1e-12.
+      expect(new Set(retries).size).toBeGreaterThan(1)
+      expect(await Promise.all(settlements)).toEqual(Array(5).fill('shutdown'))
+      expect(returned).toBe(5)
+      expect(openEventStreams.size).toBe(0)
+    } finally {
+      await close()
+    }
+  })
+
+  it('destroys at graceMs a stream whose client stopped reading', async () => {
+    const started = deferred<{ settled: Promise<string> }>()
+    const server = createServer((request, response) => {
+      started.resolve({
+        settled: sendEventStream(
+          request,
+          response,
+          function* () {
+            for (let id = 1; ; id++) yield { id: String(id), data: 'y'.repeat(1_000) }
+          },
+          { drainTimeout: false },
+        ),
+      })
+    })
+    const { url, close } = await listen(server)
+    try {
+      const clientRequest = httpRequest(url, { agent: false }, (response) => {
+        response.once('data', () => response.pause())
+        response.on('error', () => {})
+      })
+      clientRequest.on('error', () => {})
+      clientRequest.end()
+      const { settled } = await withTimeout(started.promise, 5_000, 'the stream starts')
+      // Let the socket buffers fill up so that the final event cannot be flushed.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const result = await withTimeout(
+        closeEventStreams({ graceMs: 300 }),
+        5_000,
+        'closeEventStreams with a stalled client',
+      )
+      expect(result).toEqual({ closed: 0, destroyed: 1 })
+      expect(await withTimeout(settled, 2_000, 'the destroyed stream settles')).toBe('shutdown')
+      expect(openEventStreams.size).toBe(0)
+      clientRequest.destroy()
+    } finally {
+      await close()
+    }
+  })
+
+  it('resolves at once with nothing open, and rejects bad options with a TypeError', async () => {
+    expect(await closeEventStreams()).toEqual({ closed: 0, destroyed: 0 })
+    await expect(closeEventStreams({ graceMs: -1 })).rejects.toThrow(TypeError)
+    await expect(closeEventStreams({ retry: 1.5 })).rejects.toThrow(/retry/)
+  })
+})

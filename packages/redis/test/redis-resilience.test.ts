@@ -1,0 +1,215 @@
+import { type Hub, type HubSubscription, type SseEvent, SseError } from '@ssekit/core'
+import { createRedisHub } from '@ssekit/redis'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { take, withTimeout } from '../../core/test/_hub-suite.ts'
+import { freePort, type RedisServer, startRedisServer } from './_redis-server.ts'
+
+let server: RedisServer
+let admin: Redis
+const hubs: Hub[] = []
+let prefixCounter = 0
+
+const open = async (options: Parameters<typeof createRedisHub>[0] = {}) => {
+  const hub = await createRedisHub({ url: server.url, prefix: `resilience:${++prefixCounter}:`, ...options })
+  hubs.push(hub)
+  return hub
+}
+
+/** Connections other than the admin one. */
+const connections = async () =>
+  (String(await admin.client('LIST')).trim().split('\n').length as number) - 1
+
+beforeAll(async () => {
+  server = await startRedisServer()
+  admin = new Redis(server.url, { maxRetriesPerRequest: null })
+  admin.on('error', () => {})
+})
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((hub) => withTimeout(hub.close(), 5000, 'hub.close()')))
+})
+afterAll(async () => {
+  admin?.disconnect()
+  await server?.stop()
+})
+
+async function until(condition: () => boolean | Promise<boolean>, label: string, ms = 10_000) {
+  await withTimeout(
+    (async () => {
+      while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20))
+    })(),
+    ms,
+    label,
+  )
+}
+
+describe('createRedisHub', () => {
+  it('fails at start with a clear error when Redis cannot be reached', async () => {
+    const port = await freePort()
+    const error = await createRedisHub({ url: `redis://127.0.0.1:${port}`, timeout: 2000 }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(SseError.isInstance(error)).toBe(true)
+    expect((error as SseError).code).toBe('backend-unavailable')
+    expect((error as SseError).message).toContain(`127.0.0.1:${port}`)
+  })
+
+  it('uses two connections per hub whatever the number of subscribers and topics', async () => {
+    const before = await connections()
+    const hub = await open()
+    expect(await connections()).toBe(before + 2)
+    const subscriptions = Array.from({ length: 200 }, (_, index) => hub.subscribe(`topic-${index % 20}`))
+    await withTimeout(Promise.all(subscriptions.map((subscription) => subscription.ready)), 5000, 'ready')
+    expect(await connections()).toBe(before + 2)
+    const id = await hub.publish('topic-7', { data: 'fan-out' })
+    for (const subscription of subscriptions.filter((_, index) => index % 20 === 7)) {
+      const events = await take(subscription, 2, 'head + live')
+      expect(events[1]).toMatchObject({ id, data: 'fan-out' })
+    }
+    await Promise.all(subscriptions.map((subscription) => subscription.return()))
+    await hub.close()
+    await until(async () => (await connections()) === before, 'connections released')
+  })
+
+  it('leaves no connection, reader or topic behind after 1000 subscribe/unsubscribe cycles', async () => {
+    const before = await connections()
+    const hub = await open()
+    for (let cycle = 0; cycle < 1000; cycle++) {
+      const subscription = hub.subscribe(`cycle-${cycle % 10}`, { lastEventId: cycle % 2 ? '0-0' : undefined })
+      if (cycle % 4 === 0) await withTimeout(subscription.ready, 5000, `ready ${cycle}`)
+      await subscription.return()
+    }
+    await until(() => hub.stats().topics === 0, 'topics released')
+    expect(hub.stats()).toMatchObject({ subscribers: 0, queuedBytes: 0 })
+    expect(await connections()).toBe(before + 2)
+    // The shared reader still serves a new subscriber promptly.
+    const subscription = hub.subscribe('cycle-3')
+    await take(subscription, 1, 'head')
+    const id = await hub.publish('cycle-3', { data: 'after cycles' })
+    expect((await take(subscription, 1, 'live'))[0]?.id).toBe(id)
+  })
+
+  it('escapes topics into keys under the prefix, so no topic reaches another key', async () => {
+    const hub = await open({ prefix: 'escape-test:' })
+    const topics = ['plain', 'a:b', '{tag}', 'a b*?[x]', '../../etc', 'ü😀']
+    for (const topic of topics) await hub.publish(topic, { data: topic })
+    const keys = (await admin.keys('escape-test:*')).sort()
+    expect(keys).toEqual(topics.map((topic) => `escape-test:${encodeURIComponent(topic)}`).sort())
+    for (const key of keys) expect(key.slice('escape-test:'.length)).toMatch(/^[A-Za-z0-9%._~!'()*-]+$/)
+    const history = hub.subscribe('a:b', { lastEventId: '0-0' })
+    expect((await take(history, 1, 'replay'))[0]?.data).toBe('a:b')
+  })
+
+  it('shares streams between two hubs: publish on one, resume on the other with exactly-once delivery', async () => {
+    const first = await open({ prefix: 'shared:' })
+    const second = await createRedisHub({ url: server.url, prefix: 'shared:' })
+    hubs.push(second)
+    const onFirst = first.subscribe('news')
+    const onSecond = second.subscribe('news')
+    await take(onFirst, 1, 'first head')
+    await take(onSecond, 1, 'second head')
+    const ids: string[] = []
+    for (let index = 1; index <= 10; index++) ids.push(await first.publish('news', { data: String(index) }))
+    expect((await take(onSecond, 10, 'second live')).map((event) => event.id)).toEqual(ids)
+    // A client reading from the first hub drops after 4 events and reconnects to the second.
+    const seen = await take(onFirst, 4, 'first live')
+    await onFirst.return()
+    for (let index = 11; index <= 15; index++) ids.push(await first.publish('news', { data: String(index) }))
+    const resumed = second.subscribe('news', { lastEventId: seen[3]?.id })
+    const rest = await take(resumed, 11, 'resumed on second')
+    expect([...seen, ...rest].map((event) => event.id)).toEqual(ids)
+    ids.push(await second.publish('news', { data: '16' }))
+    expect((await take(resumed, 1, 'live after resume'))[0]?.id).toBe(ids[15])
+  })
+
+  it('rejects publish at once while Redis is down, and recovers after it restarts', async () => {
+    const errors: Error[] = []
+    const hub = await open({ onBackendError: (error) => errors.push(error) })
+    const subscription = hub.subscribe('outage')
+    await take(subscription, 1, 'head')
+    const before = await hub.publish('outage', { data: 'before' })
+    await server.kill()
+    try {
+      const error = await withTimeout(
+        hub.publish('outage', { data: 'during' }).catch((caught: unknown) => caught),
+        2000,
+        'publish while down',
+      )
+      expect(SseError.isInstance(error) && error.code).toBe('backend-unavailable')
+    } finally {
+      await server.restart()
+    }
+    await until(async () => {
+      try {
+        await hub.publish('outage', { data: 'after' })
+        return true
+      } catch {
+        return false
+      }
+    }, 'publish after restart')
+    const events = await take(subscription, 2, 'before + after')
+    expect(events.map((event) => event.data)).toEqual(['before', 'after'])
+    expect(events[0]?.id).toBe(before)
+    expect(errors.length).toBeGreaterThan(0)
+  })
+
+  it('delivers every accepted event exactly once across a redis-server crash and restart', async () => {
+    const publisher = await open({ prefix: 'crash:' })
+    const other = await createRedisHub({ url: server.url, prefix: 'crash:' })
+    hubs.push(other)
+    const readers: HubSubscription[] = [publisher.subscribe('ticks'), other.subscribe('ticks')]
+    for (const reader of readers) await take(reader, 1, 'head')
+    const received: SseEvent[][] = readers.map(() => [])
+    const collecting = readers.map((reader, index) =>
+      (async () => {
+        for await (const event of reader) {
+          received[index]?.push(event)
+          if (event.data === 'last') return
+        }
+      })(),
+    )
+    const accepted: string[] = []
+    const retried = new Set<string>()
+    const publish = async (data: string) => {
+      for (;;) {
+        try {
+          accepted.push(await publisher.publish('ticks', { data }))
+          return
+        } catch (error) {
+          if (!(SseError.isInstance(error) && error.code === 'backend-unavailable')) throw error
+          retried.add(data)
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      }
+    }
+    const publishing = (async () => {
+      for (let index = 1; index <= 300; index++) await publish(String(index))
+      await publish('last')
+    })()
+    await until(() => accepted.length >= 100, '100 accepted before the crash')
+    await server.kill()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await server.restart()
+    await withTimeout(publishing, 20_000, 'publishing through the restart')
+    await withTimeout(Promise.all(collecting), 20_000, 'subscribers see the last event')
+    expect(accepted.length).toBeGreaterThanOrEqual(301)
+    for (const events of received) {
+      const ids = events.map((event) => event.id as string)
+      // Each stored entry once and in order; every accepted one among them.
+      expect(new Set(ids).size).toBe(ids.length)
+      expect([...ids].sort(compareIds)).toEqual(ids)
+      for (const id of accepted) expect(ids).toContain(id)
+      // A payload appears twice only if its publish failed and was retried (the reply was lost).
+      const payloads = events.map((event) => event.data as string)
+      const duplicates = payloads.filter((payload, index) => payloads.indexOf(payload) !== index)
+      for (const payload of duplicates) expect(retried.has(payload)).toBe(true)
+      expect(new Set(payloads).size).toBe(301)
+    }
+  }, 60_000)
+})
+
+function compareIds(a: string, b: string): number {
+  const [am = '', as = ''] = a.split('-')
+  const [bm = '', bs = ''] = b.split('-')
+  return am.length - bm.length || am.localeCompare(bm) || as.length - bs.length || as.localeCompare(bs)
+}

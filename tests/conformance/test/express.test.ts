@@ -1,0 +1,9 @@
+import { startExpress } from '../fixtures/node-servers.ts'
+import { runSseConformance } from '../src/run-sse-conformance.ts'
+
+runSseConformance({
+  name: 'sendEventStream on Express 5 with compression()',
+  start: startExpress,
+  compression: true,
+  supports: { lastEventIdQuery: true, clientAbort: true, boundedProducer: true },
+})
