@@ -15,6 +15,8 @@ export interface Section {
   /** Markdown blocks: tables and notes. */
   blocks: string[]
   checks: Check[]
+  /** Contenders without figures and why (the smoke test asserts on these). */
+  notMeasured: { name: string; reason: string }[]
 }
 
 /** How big each workload runs. `smoke` is for the test script: tiny, just proves every path works. */

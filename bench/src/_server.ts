@@ -61,6 +61,9 @@ async function* smallEvents(count: number) {
   for (let index = 0; index < count; index++) yield { id: String(index), data: smallData }
 }
 
+/** Bytes the slow producer has generated so far (reported with `slow-done`). */
+let producedBytes = 0
+
 /** 1 KiB events at up to `rate` bytes/s for `seconds`: the producer that could run far ahead. */
 async function* slowEvents(seconds: number, rate: number) {
   const started = performance.now()
@@ -74,6 +77,7 @@ async function* slowEvents(seconds: number, rate: number) {
       continue
     }
     bytes += slowData.length + 16
+    producedBytes += slowData.length + 16
     yield { id: String(index++), data: slowData }
   }
 }
@@ -333,7 +337,7 @@ async function main() {
         clearInterval(sampler)
         const after = memory()
         peakRss = Math.max(peakRss, after.rss)
-        tell({ type: 'slow-done', baseline, peakRss, after })
+        tell({ type: 'slow-done', baseline, peakRss, after, producedBytes })
       }, seconds * 1000).unref()
     }
   })

@@ -199,6 +199,7 @@ export async function runEncode(options: BenchOptions): Promise<Section> {
   const budgetMs = bySize(options.scale, { full: 100, quick: 50, smoke: 1 })
   const blocks: string[] = []
   const checks: Check[] = []
+  const notMeasured: Section['notMeasured'] = []
   for (const fixture of fixtures(options)) {
     options.log(`encode: ${fixture.name}`)
     const measured = await interleave(await contenders(fixture), {
@@ -207,6 +208,9 @@ export async function runEncode(options: BenchOptions): Promise<Section> {
       slowPassMs: 2000,
       log: options.log,
     })
+    for (const entry of measured) {
+      if (entry.unavailable) notMeasured.push({ name: `${entry.name} (${fixture.name})`, reason: entry.unavailable })
+    }
     blocks.push(
       `#### ${fixture.name}: ${fixture.description} (${formatNumber(fixture.bytes / 1048576)} MiB of frames)`,
       table(fixture, measured),
@@ -230,5 +234,6 @@ export async function runEncode(options: BenchOptions): Promise<Section> {
       'In-process (mitata `measure`, GC before each sample outside the timed region). Event objects are built up front with `data` already a string; one pass encodes all of them to bytes (Web-stream contenders are read to the end). Output byte counts are checked before timing. Contenders interleaved for several rounds; events/s is the median over rounds (min-max), ratios are per round against the seed writer and against Hono `writeSSE`.',
     blocks,
     checks,
+    notMeasured,
   }
 }

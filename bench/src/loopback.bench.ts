@@ -102,6 +102,7 @@ export async function runLoopback(options: BenchOptions): Promise<Section> {
     return { claim, measured: formatRatio(summary), pass: summary.n > 0 && pass(summary.median) }
   }
   return {
+    notMeasured: [...unavailable].map(([name, reason]) => ({ name, reason })),
     title: '3. One connection over loopback',
     method: `${formatNumber(count)} small events on one connection, as fast as backpressure allows, ${rounds} interleaved rounds, a fresh server and client process per run (after a warm-up stream of a tenth of the size on the same server). Events/s is measured by the raw-socket client from request to last byte (it must count exactly ${formatNumber(count)} events); server CPU is the server process's user + system time from request to response end. better-sse's \`push()\` ignores backpressure, so its loop waits for \`drain\` itself.`,
     blocks: [

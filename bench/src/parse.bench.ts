@@ -360,11 +360,15 @@ export async function runParse(options: BenchOptions): Promise<Section> {
   const budgetMs = bySize(options.scale, { full: 100, quick: 50, smoke: 1 })
   const blocks: string[] = []
   const checks: Check[] = []
+  const notMeasured: Section['notMeasured'] = []
   for (const fixture of fixtures(options)) {
     options.log(`parse: ${fixture.name} (${fixture.chunks.length} chunks)`)
     const settings = { rounds, budgetMs, slowPassMs: 700, log: options.log }
     const feed = await interleave(await feedContenders(fixture), settings)
     const stream = await interleave(await streamContenders(fixture), settings)
+    for (const entry of [...feed, ...stream]) {
+      if (entry.unavailable) notMeasured.push({ name: `${entry.name} (${fixture.name})`, reason: entry.unavailable })
+    }
     blocks.push(
       `#### ${fixture.name}: ${fixture.description} (${formatNumber(fixture.bytes / 1048576)} MiB, ${formatNumber(fixture.chunks.length)} chunks)`,
       table(fixture, feed, feedReference),
@@ -387,5 +391,6 @@ export async function runParse(options: BenchOptions): Promise<Section> {
       'In-process (mitata `measure`, GC before each sample outside the timed region). Fixtures are built and chunked up front; each contender\'s event count and total data length are checked before timing. Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.7 s are measured in two rounds only.',
     blocks,
     checks,
+    notMeasured,
   }
 }

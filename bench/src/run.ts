@@ -9,11 +9,15 @@
  * reference, never a lone absolute time (this machine is noisy). Every server runs in its own child
  * process on 127.0.0.1; every load loop is bounded in count and in time.
  */
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { arch, cpus, release, totalmem } from 'node:os'
+import { runBundleSize } from './bundle-size.bench.ts'
 import { runEncode } from './encode.bench.ts'
+import { runFanout } from './fanout.bench.ts'
 import { runLoopback } from './loopback.bench.ts'
 import { runParse } from './parse.bench.ts'
+import { runRedis } from './redis.bench.ts'
+import { runSlowConsumer } from './slow-consumer.bench.ts'
 import type { BenchOptions, Scale, Section } from './_report.ts'
 import { errorMessage } from './_report.ts'
 import { packageVersion } from './_versions.ts'
@@ -22,6 +26,10 @@ const workloads: Record<string, (options: BenchOptions) => Promise<Section>> = {
   parse: runParse,
   encode: runEncode,
   loopback: runLoopback,
+  fanout: runFanout,
+  slow: runSlowConsumer,
+  redis: runRedis,
+  bundle: runBundleSize,
 }
 
 function parseArguments(argv: readonly string[]) {
@@ -75,6 +83,7 @@ async function main() {
         method: '',
         blocks: [`This workload failed: ${errorMessage(error)}`],
         checks: [{ claim: `${name} runs`, measured: errorMessage(error), pass: false }],
+        notMeasured: [{ name, reason: errorMessage(error) }],
       })
     }
     log(`${name}: ${((Date.now() - workloadStarted) / 1000).toFixed(1)} s`)
@@ -123,7 +132,17 @@ function render(sections: Section[], scale: Scale, seconds: string): string {
       '',
       ...section.blocks.flatMap((block) => [block, '']),
     ]),
+    ...scaleSection(),
   ].join('\n')
+}
+
+/** The connection-scale run is separate (`npm run bench:scale`, minutes long); its last result. */
+function scaleSection(): string[] {
+  const file = new URL('../results/connection-scale.md', import.meta.url)
+  if (!existsSync(file)) {
+    return ['## Connection scale', '', 'Not run yet: `npm run bench:scale`.', '']
+  }
+  return ['## Connection scale (separate run)', '', readFileSync(file, 'utf8').trim(), '']
 }
 
 await main()

@@ -18,6 +18,17 @@ import type {
  * Where a pump writes. `write` returns `false` when the consumer is full (a node:http `write()` that
  * returned false, a `ReadableStream` controller whose `desiredSize` is 0 or less); the pump then
  * stops advancing the source until {@link EventPump.resume} is called.
+ *
+ * @example
+ * ```ts
+ * import type { EventSink } from '@ssekit/core/adapter'
+ *
+ * const sink: EventSink = {
+ *   write: (chunk) => response.write(chunk), // false once the socket buffer is full
+ *   close: () => response.end(),
+ *   error: () => response.destroy(),
+ * }
+ * ```
  * @public
  */
 export interface EventSink {
@@ -33,7 +44,22 @@ export interface EventSink {
   error(reason: unknown): void
 }
 
-/** Options of {@link createEventPump}: the same as `createEventStream`'s. @public */
+/**
+ * Options of {@link createEventPump}: the same as `createEventStream`'s.
+ *
+ * @example
+ * ```ts
+ * import type { EventPumpOptions } from '@ssekit/core/adapter'
+ *
+ * const options: EventPumpOptions = {
+ *   retry: 3_000,
+ *   heartbeat: 10_000,
+ *   onError: () => ({ event: 'error', data: 'temporarily unavailable' }),
+ *   onClose: ({ reason, events, bytes, durationMs }) => log.info({ reason, events, bytes, durationMs }),
+ * }
+ * ```
+ * @public
+ */
 export interface EventPumpOptions extends EventStreamHooks {
   /** Sent first as `retry: <ms>`, the client's reconnection delay. */
   retry?: number | undefined
@@ -53,18 +79,33 @@ export interface EventPumpOptions extends EventStreamHooks {
    * Called when the source throws. Return an event to send it as the last one (the client never
    * sees the error itself unless you put it there); return nothing to just end the stream.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing is the common case.
   onError?: ((error: unknown) => SseEvent | undefined | void) | undefined
 }
 
 /**
  * One running stream. The consumer calls `resume()` whenever it has room again (after `drain`, on
  * `pull()`), and `cancel()` when it goes away.
+ *
+ * @example
+ * ```ts
+ * const pump = createEventPump(source, sink, options)
+ * response.on('drain', () => pump.resume())
+ * response.on('close', () => void pump.cancel())
+ * // On shutdown: tell the client when to come back, then end.
+ * await pump.close({ retry: 5_000 })
+ * ```
  * @public
  */
 export interface EventPump {
   /** The consumer has room: advance the source until the sink is full again or the source waits. */
   resume(): void
-  /** The consumer is gone: run the source's `return()`, abort its signal, clear timers. Idempotent. */
+  /**
+   * The consumer is gone: run the source's `return()`, abort its signal, clear timers, call
+   * `onClose`. Nothing more is written. Idempotent; the promise settles once the source's
+   * `return()` has (an async generator parked in an `await` finishes when that await does, which
+   * is why a source function should honour its `signal`).
+   */
   cancel(reason?: CloseReason): Promise<void>
   /**
    * Ends the stream on purpose (server shutdown): writes `finalEvent` if given (a `retry:` hint,
@@ -96,6 +137,9 @@ const probeTurns = 8
 const maxHeartbeat = 2_147_483_647
 
 const encoder = new TextEncoder()
+// A turn through an already settled promise is a plain microtask; queueMicrotask costs more in
+// Node, where it also carries async context.
+const resolved = Promise.resolve()
 const openingComment = encoder.encode(':\n\n')
 const heartbeatComment = openingComment
 
@@ -157,11 +201,17 @@ class Pump implements EventPump, HeartbeatTarget {
   private isAsync = false
   private controller: AbortController | undefined
   private onSignalAbort: (() => void) | undefined
+  // A sync source is being advanced (guards against a sink that calls resume() from write()).
   private running = false
   // The in-flight `next()` of an async source, kept across pauses so it is never lost or repeated.
   private pending: Promise<IteratorResult<SseEvent>> | undefined
-  private pendingSettled = false
-  private onSettled: (() => void) | undefined
+  // Microtask turns since the last event arrived, while frames wait for a possible next one.
+  private idleTurns = 0
+  private ticking = false
+  // Made once per async pump (the last one on first use) rather than once per event.
+  private onResult: ((result: IteratorResult<SseEvent>) => void) | undefined
+  private onFailure: ((error: unknown) => void) | undefined
+  private onTurn: (() => void) | undefined
   // Frames gathered for the next chunk: text still to encode, then already-encoded parts.
   private text = ''
   private parts: Uint8Array[] | undefined
@@ -232,6 +282,8 @@ class Pump implements EventPump, HeartbeatTarget {
       if (isIterable(iterable, Symbol.asyncIterator)) {
         this.iterator = iterable[Symbol.asyncIterator]()
         this.isAsync = true
+        this.onResult = (result) => this.receive(result)
+        this.onFailure = (error) => this.receiveFailure(error)
       } else if (isIterable(iterable, Symbol.iterator)) {
         this.iterator = iterable[Symbol.iterator]()
       } else {
@@ -243,7 +295,7 @@ class Pump implements EventPump, HeartbeatTarget {
     }
     if (this.state !== State.Open) return
     if (this.heartbeatInterval > 0) addHeartbeat(this)
-    void this.run()
+    this.advance()
   }
 
   get closed(): boolean {
@@ -256,7 +308,7 @@ class Pump implements EventPump, HeartbeatTarget {
       this.full = false
       if (this.heartbeatInterval > 0) scheduleHeartbeat(this.lastWriteAt + this.heartbeatInterval)
     }
-    if (!this.running) void this.run()
+    this.advance()
   }
 
   cancel(reason: CloseReason = 'cancel'): Promise<void> {
@@ -278,40 +330,30 @@ class Pump implements EventPump, HeartbeatTarget {
     if (this.state === State.Open && !this.full) this.write(heartbeatComment)
   }
 
-  /** Advances the source while the sink has room. Never rejects; one run at a time. */
-  private async run(): Promise<void> {
+  /** Advances the source while the sink has room; never twice at once. */
+  private advance(): void {
+    if (this.state !== State.Open || this.full || this.iterator === undefined) return
+    if (!this.isAsync) {
+      if (!this.running) this.advanceSync()
+    } else if (this.pending === undefined) {
+      this.request()
+    }
+  }
+
+  private advanceSync(): void {
     this.running = true
     // Whether a failure came from the source's next() (then the iterator is finished) or from an
     // event it yielded (then its return() must still run).
     let fromNext = true
     try {
-      const iterator = this.iterator as AnyIterator
+      const iterator = this.iterator as Iterator<SseEvent>
       while (this.state === State.Open && !this.full) {
-        let result: IteratorResult<SseEvent>
         fromNext = true
-        if (!this.isAsync) {
-          result = (iterator as Iterator<SseEvent>).next()
-        } else {
-          let promise = this.pending
-          if (promise === undefined) promise = this.request(iterator as AsyncIterator<SseEvent>)
-          if (this.batchEvents > 0 && !this.pendingSettled) {
-            for (let turn = 0; turn < probeTurns && !this.pendingSettled; turn++) await undefined
-            if (this.state !== State.Open) break
-            if (!this.pendingSettled) {
-              // The source is not ready: what is gathered goes out now rather than wait for it.
-              this.flush()
-              if (this.state !== State.Open || this.full) break
-            }
-          }
-          result = await promise
-          this.pending = undefined
-          if (this.state !== State.Open) break
-        }
+        const result = iterator.next()
         fromNext = false
         if (result.done) {
-          this.flush()
           void this.finish('end', true)
-          break
+          return
         }
         this.append(result.value)
         if (this.text.length + this.partsBytes >= this.chunkBudget) this.flush()
@@ -324,18 +366,75 @@ class Pump implements EventPump, HeartbeatTarget {
     }
   }
 
-  private request(iterator: AsyncIterator<SseEvent>): Promise<IteratorResult<SseEvent>> {
-    // Promise.resolve returns a native promise as it is and adopts a foreign thenable.
-    const promise = Promise.resolve(iterator.next())
-    this.pending = promise
-    this.pendingSettled = false
-    // One handler per pump, made on first use: only one next() is ever in flight. It also keeps a
-    // rejection that arrives after a cancel from going unhandled.
-    this.onSettled ??= () => {
-      this.pendingSettled = true
+  /**
+   * Calls an async source's `next()`. No async function: the result arrives in a callback, so an
+   * idle stream holds no suspended frame, and a burst of ready events costs one reaction each.
+   */
+  private request(): void {
+    let next: unknown
+    try {
+      next = (this.iterator as AsyncIterator<SseEvent>).next()
+    } catch (error) {
+      this.fail(error, false)
+      return
     }
-    promise.then(this.onSettled, this.onSettled)
-    return promise
+    // A native promise is used as it is; a foreign thenable or a plain result is adopted.
+    const promise = (next instanceof Promise ? next : Promise.resolve(next)) as Promise<
+      IteratorResult<SseEvent>
+    >
+    this.pending = promise
+    promise.then(this.onResult, this.onFailure)
+    if (this.batchEvents > 0 && !this.ticking) {
+      this.ticking = true
+      this.onTurn ??= () => this.turn()
+      resolved.then(this.onTurn)
+    }
+  }
+
+  private receive(result: IteratorResult<SseEvent>): void {
+    if (this.state !== State.Open) return
+    this.pending = undefined
+    this.idleTurns = 0
+    let fromNext = true
+    try {
+      if (result.done) {
+        void this.finish('end', true)
+        return
+      }
+      fromNext = false
+      this.append(result.value)
+    } catch (error) {
+      // `result` was not an iterator result (fromNext), or its event cannot be encoded.
+      this.fail(error, !fromNext)
+      return
+    }
+    // When the sink filled up meanwhile, this frame waits with the batch for resume().
+    if (this.text.length + this.partsBytes >= this.chunkBudget) this.flush()
+    this.advance()
+  }
+
+  private receiveFailure(error: unknown): void {
+    if (this.state !== State.Open) return
+    this.pending = undefined
+    this.fail(error, false)
+  }
+
+  /**
+   * Runs once per microtask turn while frames wait: a source whose next event is ready settles
+   * within a few turns and joins the chunk; one that takes longer (it waits for I/O or a timer)
+   * does not hold back the frames already gathered.
+   */
+  private turn(): void {
+    if (this.state !== State.Open || this.batchEvents === 0) {
+      this.ticking = false
+      return
+    }
+    if (++this.idleTurns >= probeTurns) {
+      this.ticking = false
+      this.flush()
+      return
+    }
+    resolved.then(this.onTurn)
   }
 
   private append(event: SseEvent): void {
@@ -343,7 +442,8 @@ class Pump implements EventPump, HeartbeatTarget {
     if (frame === undefined) {
       this.text += formatEvent(event)
     } else {
-      const parts = (this.parts ??= [])
+      if (this.parts === undefined) this.parts = []
+      const parts = this.parts
       if (this.text !== '') {
         const encoded = encoder.encode(this.text)
         parts.push(encoded)

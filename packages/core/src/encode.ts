@@ -11,6 +11,14 @@ export const frameKey: unique symbol = Symbol.for('ssekit.frame') as typeof fram
 /**
  * An event that carries its own encoded frame, made by {@link createEncodedEvent}. A stream writes
  * those bytes as they are instead of encoding the event again.
+ *
+ * @example
+ * ```ts
+ * import { createEncodedEvent, type EncodedEvent } from '@ssekit/core'
+ *
+ * const history: EncodedEvent[] = []
+ * history.push(createEncodedEvent({ id: '1', data: 'hello' }))
+ * ```
  * @public
  */
 export interface EncodedEvent extends SseEvent {

@@ -8,7 +8,19 @@ import {
 import type { EventStreamSource } from './types.ts'
 
 /**
- * Options of {@link createEventStream}.
+ * Options of {@link createEventStream}: `retry`, `heartbeat`, `highWaterMark`, `lastEventId`,
+ * `signal`, and the hooks `onOpen`, `onClose`, `onError`.
+ *
+ * @example
+ * ```ts
+ * import { createEventStream, type EventStreamOptions } from '@ssekit/core'
+ *
+ * const options: EventStreamOptions = {
+ *   retry: 2_000,
+ *   onClose: (summary) => logger.info(summary, 'event stream closed'),
+ * }
+ * const body = createEventStream(source, options)
+ * ```
  * @public
  */
 export type EventStreamOptions = EventPumpOptions

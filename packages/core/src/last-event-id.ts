@@ -1,6 +1,14 @@
 /**
  * What {@link lastEventIdFrom} reads: a Fetch `Request`, or anything with `headers` (a `Headers`
  * or a node:http header object) and a `url` (absolute, or a path as node:http gives it).
+ *
+ * @example
+ * ```ts
+ * import { lastEventIdFrom, type RequestLike } from '@ssekit/core'
+ *
+ * const request: RequestLike = { headers: { 'last-event-id': '42' }, url: '/events' }
+ * lastEventIdFrom(request) // '42'
+ * ```
  * @public
  */
 export interface RequestLike {

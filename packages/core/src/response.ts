@@ -28,6 +28,17 @@ export const eventStreamHeaders: Readonly<{
 
 /**
  * Options of {@link eventStreamResponse}: the stream's options, plus the response's.
+ *
+ * @example
+ * ```ts
+ * import { eventStreamResponse } from '@ssekit/core'
+ *
+ * eventStreamResponse(source, {
+ *   request,
+ *   headers: { 'Access-Control-Allow-Origin': 'https://app.example' },
+ *   retry: 3_000,
+ * })
+ * ```
  * @public
  */
 export interface EventStreamResponseInit extends EventStreamOptions {

@@ -1,6 +1,6 @@
 // The behaviour every Hub backend must have, written once and run against the memory hub
 // (hub-memory.test.ts) and the Redis hub (packages/redis/test/redis-hub.test.ts).
-import { type Hub, type HubOptions, type SseEvent, SseError } from '@ssekit/core'
+import { type Hub, type HubOptions, SseError, type SseEvent } from '@ssekit/core'
 import { afterEach, describe, expect, it } from 'vitest'
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
@@ -23,7 +23,8 @@ export async function take(
     (async () => {
       while (events.length < count) {
         const result = await iterator.next()
-        if (result.done) throw new Error(`${label}: ended after ${events.length} of ${count} events`)
+        if (result.done)
+          throw new Error(`${label}: ended after ${events.length} of ${count} events`)
         events.push(result.value)
       }
     })(),
@@ -75,21 +76,26 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       const a = await take(first, 30, 'first live')
       const b = await take(second, 30, 'second live')
       expect(a.map((event) => event.id)).toEqual(ids)
-      expect(a.map((event) => event.data)).toEqual(ids.map((_, index) => JSON.stringify({ index: index + 1 })))
+      expect(a.map((event) => event.data)).toEqual(
+        ids.map((_, index) => JSON.stringify({ index: index + 1 })),
+      )
       expect(a[0]?.event).toBe('tick')
       // Encoded once: both subscribers hold the very same bytes.
       const frameA = (a[5] as unknown as Record<symbol, Uint8Array>)[frameKey]
       const frameB = (b[5] as unknown as Record<symbol, Uint8Array>)[frameKey]
       expect(frameA).toBeInstanceOf(Uint8Array)
       expect(frameA).toBe(frameB)
-      expect(new TextDecoder().decode(frameA)).toBe(`event: tick\nid: ${ids[5]}\ndata: {"index":6}\n\n`)
+      expect(new TextDecoder().decode(frameA)).toBe(
+        `event: tick\nid: ${ids[5]}\ndata: {"index":6}\n\n`,
+      )
     })
 
     it('replays the events after lastEventId, then continues live', async () => {
       const hub = await open()
       const topic = freshTopic('replay')
       const ids: string[] = []
-      for (let index = 1; index <= 10; index++) ids.push(await hub.publish(topic, { data: `e${index}` }))
+      for (let index = 1; index <= 10; index++)
+        ids.push(await hub.publish(topic, { data: `e${index}` }))
       const subscription = hub.subscribe(topic, { lastEventId: ids[3] })
       const replayed = await take(subscription, 6, 'replay')
       expect(replayed.map((event) => event.data)).toEqual(['e5', 'e6', 'e7', 'e8', 'e9', 'e10'])
@@ -121,7 +127,10 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       for (let index = 1; index <= total; index++) {
         // Subscribe without awaiting, so the subscription's read overlaps the next publishes.
         if (index % 20 === 0) {
-          started.push({ iterator: hub.subscribe(topic, { lastEventId: ids[index - 11] }), after: index - 10 })
+          started.push({
+            iterator: hub.subscribe(topic, { lastEventId: ids[index - 11] }),
+            after: index - 10,
+          })
           started.push({ iterator: hub.subscribe(topic), after: -1 })
         }
         ids.push(await hub.publish(topic, { data: String(index) }))
@@ -145,7 +154,8 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       const hub = await open({ history: { maxEvents: 5 } })
       const topic = freshTopic('evicted')
       const ids: string[] = []
-      for (let index = 1; index <= 40; index++) ids.push(await hub.publish(topic, { data: String(index) }))
+      for (let index = 1; index <= 40; index++)
+        ids.push(await hub.publish(topic, { data: String(index) }))
       const subscription = hub.subscribe(topic, { lastEventId: ids[0] })
       const [reset] = await take(subscription, 1, 'reset')
       expect(reset).toMatchObject({ event: 'reset', id: ids[39] })
@@ -164,7 +174,13 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       const hub = await open()
       const topic = freshTopic('unknown')
       const head = await hub.publish(topic, { data: 'one' })
-      for (const lastEventId of ['garbage', 'x'.repeat(2000), 'a\u0000b', 'a\nb', backend.foreignId]) {
+      for (const lastEventId of [
+        'garbage',
+        'x'.repeat(2000),
+        'a\u0000b',
+        'a\nb',
+        backend.foreignId,
+      ]) {
         const subscription = hub.subscribe(topic, { lastEventId })
         const [reset] = await take(subscription, 1, `reset for ${lastEventId.slice(0, 20)}`)
         expect(reset).toMatchObject({ event: 'reset', id: head })
@@ -231,10 +247,13 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
     it('bounds the queue in bytes too', async () => {
       const hub = await open()
       const topic = freshTopic('bytes')
-      const subscription = hub.subscribe(topic, { queue: { maxBytes: 1000, policy: 'drop-oldest' } })
+      const subscription = hub.subscribe(topic, {
+        queue: { maxBytes: 1000, policy: 'drop-oldest' },
+      })
       await take(subscription, 1, 'head')
       const payload = 'x'.repeat(300)
-      for (let index = 1; index <= 10; index++) await hub.publish(topic, { data: `${index}:${payload}` })
+      for (let index = 1; index <= 10; index++)
+        await hub.publish(topic, { data: `${index}:${payload}` })
       await withTimeout(
         (async () => {
           while (hub.stats().drops < 7) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -245,7 +264,11 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       expect(hub.stats().queuedBytes).toBeLessThanOrEqual(1000)
       const events = await take(subscription, 4, 'after byte drops')
       expect(JSON.parse(events[0]?.data as string)).toEqual({ dropped: 7 })
-      expect(events.slice(1).map((event) => (event.data as string).split(':')[0])).toEqual(['8', '9', '10'])
+      expect(events.slice(1).map((event) => (event.data as string).split(':')[0])).toEqual([
+        '8',
+        '9',
+        '10',
+      ])
     })
 
     it('lets a waiting subscriber catch up from history without loss or unbounded memory (wait)', async () => {
@@ -256,7 +279,8 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       })
       await take(subscription, 1, 'head')
       const ids: string[] = []
-      for (let index = 1; index <= 50; index++) ids.push(await hub.publish(topic, { data: String(index) }))
+      for (let index = 1; index <= 50; index++)
+        ids.push(await hub.publish(topic, { data: String(index) }))
       expect(hub.stats().queuedBytes).toBeLessThanOrEqual(5 * 64)
       const events = await take(subscription, 50, 'catch up')
       expect(events.map((event) => event.id)).toEqual(ids)
@@ -269,12 +293,15 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
     it('disconnects a waiting subscriber that consumes nothing for waitTimeout', async () => {
       const hub = await open()
       const topic = freshTopic('wait-timeout')
-      const subscription = hub.subscribe(topic, { queue: { maxEvents: 2, policy: 'wait', waitTimeout: 50 } })
+      const subscription = hub.subscribe(topic, {
+        queue: { maxEvents: 2, policy: 'wait', waitTimeout: 50 },
+      })
       await take(subscription, 1, 'head')
       for (let index = 1; index <= 5; index++) await hub.publish(topic, { data: String(index) })
       await withTimeout(
         (async () => {
-          while (hub.stats().disconnects === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+          while (hub.stats().disconnects === 0)
+            await new Promise((resolve) => setTimeout(resolve, 10))
         })(),
         5000,
         'disconnect',
@@ -316,7 +343,10 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       await take(subscription, 1, 'head')
       const pending = subscription.next()
       controller.abort()
-      expect(await withTimeout(pending, 5000, 'aborted next')).toEqual({ done: true, value: undefined })
+      expect(await withTimeout(pending, 5000, 'aborted next')).toEqual({
+        done: true,
+        value: undefined,
+      })
       const aborted = new AbortController()
       aborted.abort()
       const never = hub.subscribe(topic, { signal: aborted.signal })
@@ -334,7 +364,10 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       await take(subscription, 1, 'head')
       const pending = subscription.next()
       await hub.close()
-      expect(await withTimeout(pending, 5000, 'next after close')).toEqual({ done: true, value: undefined })
+      expect(await withTimeout(pending, 5000, 'next after close')).toEqual({
+        done: true,
+        value: undefined,
+      })
       expect(hub.closed).toBe(true)
       await expect(hub.publish(topic, { data: 'late' })).rejects.toSatisfy(
         (error) => SseError.isInstance(error) && error.code === 'closed',
@@ -351,7 +384,8 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       await expect(hub.publish('a\nb', { data: 'x' })).rejects.toThrow(/control characters/)
       await expect(hub.publish(topic, null as unknown as SseEvent)).rejects.toThrow(TypeError)
       await expect(hub.publish(topic, { event: 'a\nb', data: 'x' })).rejects.toSatisfy(
-        (error) => SseError.isInstance(error) && error.code === 'invalid-field' && error.field === 'event',
+        (error) =>
+          SseError.isInstance(error) && error.code === 'invalid-field' && error.field === 'event',
       )
       expect(() => hub.subscribe(topic, { queue: { maxEvents: 0 } })).toThrow(/maxEvents/)
       expect(() =>
@@ -359,6 +393,54 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       ).toThrow(/policy/)
       expect(() => hub.subscribe(topic, { lastEventId: 5 as unknown as string })).toThrow(TypeError)
       expect(hub.stats()).toMatchObject({ published: 0, subscribers: 0 })
+    })
+
+    it('reports subscribes, replays, drops, disconnects and unsubscribes through its hooks', async () => {
+      const calls: string[] = []
+      const hub = await open({
+        onSubscribe: ({ topic, subscribers }) =>
+          calls.push(`subscribe ${topic.split('-')[0]} ${subscribers}`),
+        onUnsubscribe: ({ reason, subscribers }) =>
+          calls.push(`unsubscribe ${reason} ${subscribers}`),
+        onReplay: ({ hit, events, reason }) =>
+          calls.push(`replay ${hit} ${events} ${reason ?? ''}`),
+        onDrop: ({ dropped }) => calls.push(`drop ${dropped}`),
+        onDisconnect: ({ policy }) => calls.push(`disconnect ${policy}`),
+      })
+      const topic = freshTopic('hooks')
+      const first = await hub.publish(topic, { data: '1' })
+      const replaying = hub.subscribe(topic, { lastEventId: first })
+      await withTimeout(replaying.ready, 5000, 'replaying ready')
+      const missing = hub.subscribe(topic, { lastEventId: 'nope' })
+      await withTimeout(missing.ready, 5000, 'missing ready')
+      const dropping = hub.subscribe(topic, { queue: { maxEvents: 1, policy: 'drop-oldest' } })
+      await withTimeout(dropping.ready, 5000, 'dropping ready')
+      const cut = hub.subscribe(topic, { queue: { maxEvents: 1 } })
+      await withTimeout(cut.ready, 5000, 'cut ready')
+      await hub.publish(topic, { data: '2' })
+      await withTimeout(
+        (async () => {
+          while (!calls.includes('disconnect disconnect'))
+            await new Promise((resolve) => setTimeout(resolve, 5))
+        })(),
+        5000,
+        'disconnect reported',
+      )
+      await replaying.return()
+      expect(calls).toEqual([
+        'replay true 0 ',
+        'subscribe hooks 1',
+        'replay false 0 unknown',
+        'subscribe hooks 2',
+        'subscribe hooks 3',
+        'subscribe hooks 4',
+        // The reset event waits in `missing`'s queue (bound 1000) and the id-only blocks in the
+        // others' queues (bound 1): the new event pushes one out, and cuts the other off.
+        'drop 1',
+        'disconnect disconnect',
+        'unsubscribe overflow 3',
+        'unsubscribe return 2',
+      ])
     })
 
     it('leaves nothing behind after 1000 subscribe/unsubscribe cycles', async () => {

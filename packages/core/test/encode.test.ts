@@ -73,7 +73,7 @@ describe('encodeEvent', () => {
   })
 
   it('rejects a cyclic data value, keeping the cause', () => {
-    const cyclic: Record<string, unknown> = {}
+    const cyclic: { self?: unknown } = {}
     cyclic.self = cyclic
     expect(() => encodeEvent({ data: cyclic })).toThrow(
       expect.objectContaining({

@@ -2,7 +2,6 @@ import {
   createEncodedEvent,
   createEventStream,
   type EventStreamSummary,
-  SseError,
   type SseEvent,
 } from '@ssekit/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -48,7 +47,9 @@ describe('createEventStream: first bytes', () => {
     const reader = createEventStream(source).getReader()
     const first = await withTimeout(reader.read(), 2_000, 'first chunk')
     expect(decode(first.value as Uint8Array)).toBe(':\n\n')
-    await reader.cancel()
+    expect(heartbeatStats().streams).toBe(1)
+    await withTimeout(reader.cancel(), 2_000, 'cancel')
+    expect(heartbeatStats()).toEqual({ streams: 0, timerArmed: false })
   })
 
   it('writes retry first when it is set', async () => {

@@ -189,7 +189,7 @@ describe('source errors', () => {
     expect(onClose).toHaveBeenCalledOnce()
     const summary = onClose.mock.calls[0]?.[0]
     expect(summary).toMatchObject({ reason: 'error', events: 1, bytes: sink.text.length })
-    expect((summary?.error as Error).message).toBe('secret database password')
+    expect((summary?.error as Error | undefined)?.message).toBe('secret database password')
   })
 
   it('writes the event onError returns, then closes', async () => {

@@ -1,4 +1,9 @@
-import { eventStreamHeaders, eventStreamResponse, lastEventIdFrom } from '@ssekit/core'
+import {
+  type EventSourceContext,
+  eventStreamHeaders,
+  eventStreamResponse,
+  lastEventIdFrom,
+} from '@ssekit/core'
 import { describe, expect, it } from 'vitest'
 import { parseText, readText, withTimeout } from './_helpers.ts'
 
@@ -38,7 +43,7 @@ describe('eventStreamResponse', () => {
     })
     let finished = false
     const response = eventStreamResponse(
-      async function* ({ lastEventId, signal }) {
+      async function* ({ lastEventId, signal }: EventSourceContext) {
         try {
           yield { id: String(Number(lastEventId) + 1), data: 'next' }
           await new Promise((resolve) => signal.addEventListener('abort', resolve))

@@ -97,11 +97,11 @@ for (const [name, chunks, expected] of fixtures) {
   const bytes = chunks.reduce((sum, piece) => sum + piece.length, 0)
   const mine: number[] = []
   const theirs: number[] = []
-  for (let round = 0; round < 9; round++) {
+  for (let round = 0; round < 15; round++) {
     mine.push(time(ours, chunks, expected))
     theirs.push(time(reference, chunks, expected))
   }
-  const [a, b] = [median(mine.slice(2)), median(theirs.slice(2))]
+  const [a, b] = [median(mine.slice(4)), median(theirs.slice(4))]
   console.log(
     `| ${name} | ${(bytes / 1e6).toFixed(1)} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x |`,
   )

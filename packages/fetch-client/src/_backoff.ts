@@ -3,7 +3,12 @@
  * `baseMs` per attempt up to `maxMs`, and the delay is uniform in [0, ceiling]. Jitter after the cap
  * keeps a fleet that hit the cap together from reconnecting in step.
  */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1))
   return Math.floor(random() * ceiling)
 }

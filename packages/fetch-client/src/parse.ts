@@ -7,7 +7,6 @@ const STREAM: TextDecodeOptions = { stream: true }
 const IGNORE_BOM: TextDecoderOptions = { ignoreBOM: true }
 const BOM = [0xef, 0xbb, 0xbf]
 const LF = 10
-const CR = 13
 const SPACE = 32
 const COLON = 58
 
@@ -65,8 +64,8 @@ export function createParser(options: ParserOptions): EventStreamParser {
   let bomState = 0
   // A CR ended the previous chunk: an LF at the start of this one belongs to the same line end.
   let skipLineFeed = false
-  // The unterminated line, as parts, so a line fed a few bytes at a time is joined once: O(n).
-  let pendingParts: string[] = []
+  // The unterminated line.
+  let pending = ''
   let pendingBytes = 0
   // Bytes read since the current event began to hold data (its first `data` line).
   let eventBytes = 0
@@ -104,7 +103,12 @@ export function createParser(options: ParserOptions): EventStreamParser {
         if (onComment !== undefined) onComment(fieldValue(text, start + 1, end))
         return
       case 100: // d
-        if (text.startsWith('data:', start)) {
+        if (
+          text.charCodeAt(start + 1) === 97 &&
+          text.charCodeAt(start + 2) === 116 &&
+          text.charCodeAt(start + 3) === 97 &&
+          text.charCodeAt(start + 4) === COLON
+        ) {
           const value = fieldValue(text, start + 5, end)
           data = data === undefined ? value : `${data}\n${value}`
         } else if (end - start === 4 && text.startsWith('data', start)) {
@@ -134,7 +138,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
 
   function fail(error: SseError): void {
     stopped = true
-    pendingParts = []
+    pending = ''
     data = undefined
     eventType = undefined
     idBuffer = undefined
@@ -185,33 +189,18 @@ export function createParser(options: ParserOptions): EventStreamParser {
     // Where, in this chunk, the current event began to hold data; -1 when it began earlier.
     let eventStart = data === undefined ? position : -1
     let lineEnded = false
-    if (pendingParts.length > 0) {
-      // Finish the line that spans chunks first, so the loops below always work in `text`.
-      const end = lineEndIn(text, position)
-      if (end === -1) {
-        pendingParts.push(position === 0 ? text : text.slice(position))
-        afterFeed(chunk, text, length, eventStart, false)
-        return
-      }
-      pendingParts.push(text.slice(position, end))
-      const line = pendingParts.join('')
-      pendingParts = []
-      processLine(line, 0, line.length)
-      position = end + 1
-      if (text.charCodeAt(end) === CR) {
-        if (position === length) skipLineFeed = true
-        else if (text.charCodeAt(position) === LF) position++
-      }
-      lineEnded = true
-      if (data === undefined) eventStart = position
-    }
     let lineFeed = text.indexOf('\n', position)
     let carriageReturn = text.indexOf('\r', position)
     if (carriageReturn === -1) {
       // The common case, LF only: one search per line, and a one-line `data` event followed by
       // its blank line is dispatched without touching the data buffer.
       while (lineFeed !== -1) {
-        if (
+        if (pending !== '') {
+          const line = pending + text.slice(position, lineFeed)
+          pending = ''
+          processLine(line, 0, line.length)
+          position = lineFeed + 1
+        } else if (
           data === undefined &&
           text.charCodeAt(lineFeed + 1) === LF &&
           text.charCodeAt(position) === 100 &&
@@ -250,13 +239,21 @@ export function createParser(options: ParserOptions): EventStreamParser {
           }
           carriageReturn = text.indexOf('\r', next)
         }
-        processLine(text, position, end)
+        if (pending !== '') {
+          const line = pending + text.slice(position, end)
+          pending = ''
+          processLine(line, 0, line.length)
+        } else {
+          processLine(text, position, end)
+        }
         position = next
         lineEnded = true
         if (data === undefined) eventStart = next
       }
     }
-    if (position < length) pendingParts.push(position === 0 ? text : text.slice(position))
+    // V8 and JavaScriptCore append strings as ropes, flattened once when the line is read: a line
+    // fed a few bytes at a time is still O(n).
+    if (position < length) pending += position === 0 ? text : text.slice(position)
     afterFeed(chunk, text, position, eventStart, lineEnded)
   }
 
@@ -291,7 +288,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
           `An event stream line grew past maxLineBytes (${maxLineBytes} bytes) without a line end`,
         ),
       )
-    } else if (eventBytes > maxEventBytes && (data !== undefined || pendingParts.length > 0)) {
+    } else if (eventBytes > maxEventBytes && (data !== undefined || pending !== '')) {
       fail(
         new SseError(
           'event-too-large',
@@ -306,7 +303,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
     decoderHolds = false
     bomState = 0
     skipLineFeed = false
-    pendingParts = []
+    pending = ''
     pendingBytes = 0
     eventBytes = 0
     stopped = false
@@ -327,14 +324,6 @@ export function createParser(options: ParserOptions): EventStreamParser {
 
 function fieldValue(text: string, start: number, end: number): string {
   return text.slice(start < end && text.charCodeAt(start) === SPACE ? start + 1 : start, end)
-}
-
-/** The index of the first CR or LF at or after `from`, or -1. */
-function lineEndIn(text: string, from: number): number {
-  const lineFeed = text.indexOf('\n', from)
-  const carriageReturn = text.indexOf('\r', from)
-  if (lineFeed === -1) return carriageReturn
-  return carriageReturn === -1 || lineFeed < carriageReturn ? lineFeed : carriageReturn
 }
 
 function isDigits(value: string): boolean {

@@ -1,15 +1,25 @@
-import { type EventStreamSource, eventStreamResponse, lastEventIdFrom } from '@ssekit/core'
-import type { EventPumpOptions } from '@ssekit/core/adapter'
+import {
+  type EventStreamResponseInit,
+  type EventStreamSource,
+  eventStreamResponse,
+} from '@ssekit/core'
 import type { Context } from 'hono'
 import { keepBunStreamOpen } from './_bun.ts'
 
 /**
- * Options of {@link sse}: the same as `createEventStream`'s. `lastEventId` defaults to the request's
- * `Last-Event-ID` header (or `lastEventId` query parameter); `signal` is combined with the request's
- * own abort signal.
+ * Options of {@link sse}: those of `eventStreamResponse` (the stream's options plus `status` and
+ * `headers`). `lastEventId` defaults to the request's `Last-Event-ID` header (or `lastEventId`
+ * query parameter); `signal` is combined with the request's own abort signal.
+ *
+ * @example
+ * ```ts
+ * import type { SseOptions } from '@ssekit/hono'
+ *
+ * const options: SseOptions = { retry: 3000, heartbeat: 10_000, onClose: ({ reason }) => console.log(reason) }
+ * ```
  * @public
  */
-export type SseOptions = EventPumpOptions
+export type SseOptions = Omit<EventStreamResponseInit, 'request'>
 
 /**
  * Answers a Hono request with a Server-Sent Events stream of `source`.
@@ -45,16 +55,8 @@ export type SseOptions = EventPumpOptions
  * @public
  */
 export function sse(c: Context, source: EventStreamSource, options: SseOptions = {}): Response {
-  const request = c.req.raw
-  const signal =
-    options.signal === undefined
-      ? request.signal
-      : AbortSignal.any([request.signal, options.signal])
   keepBunStreamOpen(c)
-  const response = eventStreamResponse(source, {
-    ...options,
-    lastEventId: options.lastEventId ?? lastEventIdFrom(request),
-    signal,
-  })
-  return c.body(response.body, { status: response.status, headers: response.headers })
+  const response = eventStreamResponse(source, { ...options, request: c.req.raw })
+  // Through c.body() rather than returned as is, so headers middleware set with c.header() stay.
+  return c.body(response.body as ReadableStream<Uint8Array>, response)
 }

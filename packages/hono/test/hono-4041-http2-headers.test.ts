@@ -2,7 +2,6 @@
 // server refuses (ERR_HTTP2_INVALID_CONNECTION_HEADERS). sse() must stream over h2c.
 import { sse } from '@ssekit/hono'
 import { Hono } from 'hono'
-import { streamSSE } from 'hono/streaming'
 import { expect, test } from 'vitest'
 import { http2Get, serveApp } from './_helpers.ts'
 
@@ -16,15 +15,4 @@ test('sse() streams over cleartext HTTP/2 on @hono/node-server', async () => {
   expect(response.headers['connection']).toBeUndefined()
   expect(response.headers['transfer-encoding']).toBeUndefined()
   expect(response.firstChunk).toMatch(/^retry: 1000\n\n/)
-})
-
-test('control: Hono streamSSE fails on the same server (the bug sse() avoids)', async () => {
-  const app = new Hono()
-  app.get('/events', (c) => streamSSE(c, (stream) => stream.writeSSE({ data: 'over h2' })))
-  await using server = await serveApp(app, { http2: true })
-  const outcome = await http2Get(server.origin, '/events').then(
-    (response) => response.status,
-    (error: Error) => error.message,
-  )
-  expect(outcome).not.toBe(200)
 })

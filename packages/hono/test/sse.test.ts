@@ -114,6 +114,7 @@ describe('sse()', () => {
     await using server = await serveApp(app)
     const response = await fetch(`${server.origin}/events`)
     const frames = frameReader(response.body)
+    expect(await frames.next('opening comment')).toBe(':')
     expect(await frames.next('first event')).toBe('data: first')
     controller.abort()
     expect((await withTimeout(closed.promise, 5000, 'onClose')).reason).toBe('abort')

@@ -25,18 +25,15 @@ test('a typed endpoint streams its declared events', async () => {
   expect(body).toContain(': still here\n\n')
 })
 
+type ChatSource = Parameters<ReturnType<typeof createTypedSse<ChatEvents>>>[1]
+
 test('undeclared events and wrong payloads do not compile', () => {
-  const chatEvents = createTypedSse<ChatEvents>()
-  const app = new Hono()
-  app.get('/chat', (c) =>
-    chatEvents(c, [
-      // @ts-expect-error: 'typo' is not an event of ChatEvents
-      { event: 'typo', data: { text: 'x' } },
-      // @ts-expect-error: typing carries { user }, not { text }
-      { event: 'typing', data: { text: 'x' } },
-      // @ts-expect-error: an unnamed event is a message and needs its data
-      { id: '1' },
-    ]),
-  )
-  expect(app.routes).toHaveLength(1)
+  // @ts-expect-error: 'typo' is not an event of ChatEvents
+  const typo: ChatSource = [{ event: 'typo', data: { text: 'x' } }]
+  // @ts-expect-error: typing carries { user }, not { text }
+  const wrongData: ChatSource = [{ event: 'typing', data: { text: 'x' } }]
+  // @ts-expect-error: an unnamed event is a message, which needs its data
+  const noData: ChatSource = [{ id: '1' }]
+  const fine: ChatSource = [{ data: { text: 'x' } }, { event: 'typing', data: { user: 'ada' } }]
+  expect([typo, wrongData, noData, fine]).toHaveLength(4)
 })

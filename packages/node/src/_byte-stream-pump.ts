@@ -12,7 +12,10 @@ function endsFrame(chunk: Uint8Array): boolean {
   if (last !== lineFeed) return false
   if (beforeLast === lineFeed) return true
   // CRLF CRLF, or a lone CR line ending followed by LF's own line.
-  return beforeLast === carriageReturn && (chunk[chunk.length - 3] === lineFeed || chunk[chunk.length - 3] === carriageReturn)
+  return (
+    beforeLast === carriageReturn &&
+    (chunk[chunk.length - 3] === lineFeed || chunk[chunk.length - 3] === carriageReturn)
+  )
 }
 
 /**
@@ -65,7 +68,9 @@ export function createByteStreamPump(
         const chunk = result.value
         if (!(chunk instanceof Uint8Array)) {
           finish('error')
-          sink.error(new TypeError('sendEventStream: the ReadableStream must yield Uint8Array chunks'))
+          sink.error(
+            new TypeError('sendEventStream: the ReadableStream must yield Uint8Array chunks'),
+          )
           void reader.cancel()
           return
         }

@@ -17,4 +17,5 @@ const registryKey = Symbol.for('ssekit.node.open-streams')
 const holder = globalThis as { [registryKey]?: Set<OpenEventStream> }
 
 /** Every stream of this process that is still open. @internal */
-export const openEventStreams: Set<OpenEventStream> = (holder[registryKey] ??= new Set())
+export const openEventStreams: Set<OpenEventStream> = holder[registryKey] ?? new Set()
+holder[registryKey] = openEventStreams

@@ -5,6 +5,8 @@
  */
 export type { CloseEventStreamsOptions, CloseEventStreamsResult } from './close-event-streams.ts'
 export { closeEventStreams } from './close-event-streams.ts'
+export type { ConnectionLimit, ConnectionLimitOptions } from './connection-limit.ts'
+export { createConnectionLimit } from './connection-limit.ts'
 export type {
   NodeRequest,
   NodeResponse,

@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
-import { type CloseReason, type EventStreamSource, eventStreamHeaders } from '@ssekit/core'
+import {
+  type CloseReason,
+  type EventStreamSource,
+  eventStreamHeaders,
+  lastEventIdFrom,
+} from '@ssekit/core'
 import {
   createEventPump,
   type EventPump,
@@ -8,7 +13,6 @@ import {
   type EventSink,
 } from '@ssekit/core/adapter'
 import { createByteStreamPump } from './_byte-stream-pump.ts'
-import { lastEventIdOf } from './_last-event-id.ts'
 import { type OpenEventStream, openEventStreams } from './_registry.ts'
 
 /**
@@ -227,7 +231,7 @@ export function sendEventStream(
     ? createByteStreamPump(source, sink, onPumpClosed, options.signal)
     : createEventPump(source, sink, {
         ...options,
-        lastEventId: options.lastEventId ?? lastEventIdOf(request),
+        lastEventId: options.lastEventId ?? lastEventIdFrom(request),
         onClose(summary) {
           onPumpClosed(summary.reason)
           options.onClose?.(summary)
@@ -322,8 +326,9 @@ function responseHeaders(
   http1: boolean,
   extra: Readonly<Record<string, string>> | undefined,
 ): Record<string, string> {
-  const headers: Record<string, string> = { ...eventStreamHeaders }
-  if (http1) headers['Connection'] = 'keep-alive'
+  const headers: Record<string, string> = http1
+    ? { ...eventStreamHeaders, Connection: 'keep-alive' }
+    : { ...eventStreamHeaders }
   for (const [name, value] of Object.entries(extra ?? {})) {
     const lowerName = name.toLowerCase()
     if (lowerName === 'content-length' || lowerName === 'transfer-encoding') {

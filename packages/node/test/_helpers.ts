@@ -1,4 +1,4 @@
-import { type IncomingMessage, request as httpRequest, type Server } from 'node:http'
+import { request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { Http2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 

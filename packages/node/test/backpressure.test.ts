@@ -25,6 +25,9 @@ describe('a reader that stops reading', () => {
             produced = id
             producedBytes += eventBytes(id)
             yield { id: String(id), data: eventData }
+            // Let timers run now and then, so a writer that ignores backpressure fails the
+            // assertions below instead of starving the event loop.
+            if (id % 64 === 0) await new Promise((resolve) => setImmediate(resolve))
           }
         },
         { highWaterMark, heartbeat: false },

@@ -11,12 +11,12 @@ import { deferred, type FrameReader, listen, readFrames, withTimeout } from './_
  * read it before it produces event 2, so a buffered event 1 would deadlock and time out.
  */
 async function startApp(cacheControl?: string) {
-  const gates: ReturnType<typeof deferred>[] = []
+  const gates: { resolve: () => void }[] = []
   const app = express()
   app.use(compression())
   app.get('/events', (request, response) => {
     const gate = deferred()
-    gates.push(gate)
+    gates.push({ resolve: () => gate.resolve() })
     void sendEventStream(
       request,
       response,

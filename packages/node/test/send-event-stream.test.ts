@@ -85,7 +85,10 @@ describe('sendEventStream on node:http', () => {
         yield { data: 'before' }
         throw new Error('secret database password')
       },
-      { onError: () => ({ event: 'failed', data: 'try later' }), onClose: (s) => closes.push(s.reason) },
+      {
+        onError: () => ({ event: 'failed', data: 'try later' }),
+        onClose: (s) => closes.push(s.reason),
+      },
     )
     const client = await connect(url)
     expect(await client.nextEvent('the event before the error')).toBe('data: before')
@@ -145,7 +148,7 @@ describe('sendEventStream on node:http', () => {
       const attempts: (() => unknown)[] = [
         () => sendEventStream(request, response, 'text' as never),
         () => sendEventStream(request, response, 42 as never),
-        () => sendEventStream(request, response, new ReadableStream(), { retry: 1000 }),
+        () => sendEventStream(request, response, new ReadableStream<Uint8Array>(), { retry: 1000 }),
         () => sendEventStream(request, response, [], { drainTimeout: -1 }),
         () => sendEventStream({} as never, response, []),
       ]

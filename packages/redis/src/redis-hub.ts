@@ -53,6 +53,8 @@ const noop = () => {}
 // XREAD was being sent (which CLIENT UNBLOCK cannot reach yet) waits at most this long.
 const blockMs = 1000
 const readBatch = 1000
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const controlCharacter = /[\u0000-\u001f\u007f]/
 
 /**
  * Creates a {@link Hub} on Redis Streams, so every process behind one Redis shares topics,
@@ -96,7 +98,14 @@ const readBatch = 1000
  */
 export async function createRedisHub(options: RedisHubOptions = {}): Promise<Hub> {
   const { url, client, prefix, history, timeout, onBackendError, ...hubOptions } = options
-  const backend = await createRedisBackend({ url, client, prefix, history, timeout, onBackendError })
+  const backend = await createRedisBackend({
+    url,
+    client,
+    prefix,
+    history,
+    timeout,
+    onBackendError,
+  })
   return createHub({ ...hubOptions, backend })
 }
 
@@ -121,13 +130,16 @@ interface TopicReader {
  * @public
  */
 export async function createRedisBackend(
-  options: Pick<RedisHubOptions, 'url' | 'client' | 'prefix' | 'history' | 'timeout' | 'onBackendError'> = {},
+  options: Pick<
+    RedisHubOptions,
+    'url' | 'client' | 'prefix' | 'history' | 'timeout' | 'onBackendError'
+  > = {},
 ): Promise<HubBackend> {
   const prefix = options.prefix ?? 'ssekit:'
   const maxEvents = options.history?.maxEvents ?? 1000
   const maxAge = options.history?.maxAge ?? 5 * 60_000
   const timeout = options.timeout ?? 5000
-  if (typeof prefix !== 'string' || /[\u0000-\u001f\u007f]/.test(prefix)) {
+  if (typeof prefix !== 'string' || controlCharacter.test(prefix)) {
     throw new SseError('invalid-option', 'prefix must be a string without control characters')
   }
   for (const [name, value] of [
@@ -136,7 +148,10 @@ export async function createRedisBackend(
     ['timeout', timeout],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new SseError('invalid-option', `${name} must be a positive integer, got ${String(value)}`)
+      throw new SseError(
+        'invalid-option',
+        `${name} must be a positive integer, got ${String(value)}`,
+      )
     }
   }
   const reportError = (error: Error) => options.onBackendError?.(error)
@@ -153,28 +168,37 @@ export async function createRedisBackend(
   const ownsCommand = options.client === undefined
   const command =
     options.client ??
-    new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...connectionOptions, commandTimeout: timeout })
+    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+      ...connectionOptions,
+      commandTimeout: timeout,
+    })
   // The reader's own deadline: a blocking XREAD that outlives its BLOCK time by this much is on a
   // connection that died silently.
-  const reader = command.duplicate({ ...connectionOptions, commandTimeout: blockMs + timeout })
+  const reader = command.duplicate({
+    ...connectionOptions,
+    commandTimeout: blockMs + timeout,
+    enableAutoPipelining: false,
+  })
   command.on('error', reportError)
   reader.on('error', reportError)
-  const where = options.url ?? `${command.options.host ?? '127.0.0.1'}:${command.options.port ?? 6379}`
+  const where =
+    options.url ?? `${command.options.host ?? '127.0.0.1'}:${command.options.port ?? 6379}`
   try {
-    await withDeadline(
-      Promise.all([command.status === 'wait' ? command.connect() : undefined, reader.connect()]),
-      timeout,
-    )
+    await withDeadline(Promise.all([connected(command), reader.connect()]), timeout)
   } catch (error) {
     reader.disconnect()
     if (ownsCommand) command.disconnect()
-    throw new SseError('backend-unavailable', `Cannot reach Redis at ${where}: ${messageOf(error)}`, {
-      cause: error,
-    })
+    throw new SseError(
+      'backend-unavailable',
+      `Cannot reach Redis at ${where}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    )
   }
 
   const readers = new Map<string, TopicReader>()
-  const trimmedAt = new Map<string, number>()
+  const maintainedAt = new Map<string, number>()
   let readerId: string | undefined
   let closed = false
   let wake: (() => void) | undefined
@@ -184,7 +208,9 @@ export async function createRedisBackend(
   const fail = (action: string, error: unknown) =>
     SseError.isInstance(error)
       ? error
-      : new SseError('backend-unavailable', `Redis ${action} failed: ${messageOf(error)}`, { cause: error })
+      : new SseError('backend-unavailable', `Redis ${action} failed: ${messageOf(error)}`, {
+          cause: error,
+        })
 
   const ensureReady = (action: string) => {
     if (command.status !== 'ready') {
@@ -278,24 +304,24 @@ export async function createRedisBackend(
       if (event.retry !== undefined) fields.push('r', String(event.retry))
       if (event.comment !== undefined) fields.push('c', event.comment)
       const now = Date.now()
-      const pipeline = command.pipeline().xadd(key, 'MAXLEN', '~', maxEvents, '*', ...fields).pexpire(key, maxAge)
-      // Age trimming once a second per topic is plenty: `~` trims whole nodes lazily anyway.
-      if (now - (trimmedAt.get(key) ?? 0) > 1000) {
-        trimmedAt.set(key, now)
-        if (trimmedAt.size > 10_000) trimmedAt.clear()
-        pipeline.xtrim(key, 'MINID', '~', `${Math.max(0, now - maxAge)}-0`)
+      // Commands sent in the same tick leave in one write (auto-pipelining); only the XADD is
+      // awaited. Expiry and age trimming run at most once a second per topic: `~` trims whole
+      // nodes lazily anyway, and the TTL carries a second of slack.
+      const added = command.xadd(key, 'MAXLEN', '~', maxEvents, '*', ...fields)
+      if (now - (maintainedAt.get(key) ?? 0) > 1000) {
+        maintainedAt.set(key, now)
+        if (maintainedAt.size > 10_000) maintainedAt.clear()
+        command.pexpire(key, maxAge + 1000).catch(noop)
+        command.xtrim(key, 'MINID', '~', `${Math.max(0, now - maxAge)}-0`).catch(noop)
       }
-      let results: [Error | null, unknown][] | null
+      let id: string | null
       try {
-        results = await pipeline.exec()
+        id = await added
       } catch (error) {
         throw fail('XADD', error)
       }
-      const [added] = results ?? []
-      if (added === undefined || added[0] !== null || typeof added[1] !== 'string') {
-        throw fail('XADD', added?.[0] ?? new Error('no reply'))
-      }
-      return { ...event, id: added[1] }
+      if (typeof id !== 'string') throw fail('XADD', new Error('no id in the reply'))
+      return { ...event, id }
     },
 
     async head(topic) {
@@ -335,7 +361,9 @@ export async function createRedisBackend(
         (rangeResult[1] as [string, string[]][]).map(([id, fields]) => eventOf(id, fields))
       if (info === undefined || afterId === head) {
         // No stream: only the "before the first event" id is known. At the head: nothing to miss.
-        return afterId === head ? { status: 'ok', events: [], head } : { status: 'reset', reason: 'unknown', head }
+        return afterId === head
+          ? { status: 'ok', events: [], head }
+          : { status: 'reset', reason: 'unknown', head }
       }
       const length = Number(info.get('length'))
       const added = Number(info.get('entries-added'))
@@ -416,12 +444,23 @@ function eventOf(id: string, fields: string[]): SseEvent {
 
 function pairs(flat: unknown[]): Map<string, unknown> {
   const map = new Map<string, unknown>()
-  for (let index = 0; index + 1 < flat.length; index += 2) map.set(String(flat[index]), flat[index + 1])
+  for (let index = 0; index + 1 < flat.length; index += 2)
+    map.set(String(flat[index]), flat[index + 1])
   return map
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+/** Connects a client that was created with `lazyConnect`, or waits for one already connecting. */
+function connected(client: Redis): Promise<unknown> {
+  if (client.status === 'ready') return Promise.resolve()
+  if (client.status === 'wait') return client.connect()
+  return new Promise((resolve, reject) => {
+    client.once('ready', resolve)
+    client.once('end', () => reject(new Error('the connection ended')))
+  })
 }
 
 async function untilReady(connection: Redis, stop: () => boolean): Promise<void> {

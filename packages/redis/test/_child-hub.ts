@@ -2,15 +2,16 @@
 // environment variables and talking back through stdout, one JSON line per message.
 import { createRedisHub } from '@ssekit/redis'
 
-const url = process.env.REDIS_URL as string
-const topic = process.env.TOPIC as string
-const take = Number(process.env.TAKE ?? '0')
-const publish = Number(process.env.PUBLISH ?? '0')
-const lastEventId = process.env.LAST_EVENT_ID || undefined
+const { REDIS_URL, TOPIC, TAKE, PUBLISH, LAST_EVENT_ID, PREFIX } = process.env
+const url = REDIS_URL as string
+const topic = TOPIC as string
+const take = Number(TAKE ?? '0')
+const publish = Number(PUBLISH ?? '0')
+const lastEventId = LAST_EVENT_ID || undefined
 
 const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`)
 
-const hub = await createRedisHub({ url, prefix: process.env.PREFIX })
+const hub = await createRedisHub({ url, prefix: PREFIX })
 const subscription = take > 0 ? hub.subscribe(topic, { lastEventId }) : undefined
 await subscription?.ready
 say({ type: 'ready', pid: process.pid })
@@ -29,7 +30,10 @@ if (publish > 0) {
   // Wait for the go signal, so every other process is subscribed first.
   await new Promise((resolve) => process.stdin.once('data', resolve))
   for (let index = 1; index <= publish; index++) {
-    say({ type: 'published', id: await hub.publish(topic, { data: `from ${process.pid}: ${index}` }) })
+    say({
+      type: 'published',
+      id: await hub.publish(topic, { data: `from ${process.pid}: ${index}` }),
+    })
   }
 }
 await receiving

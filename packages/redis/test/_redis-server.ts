@@ -28,7 +28,18 @@ export function freePort(): Promise<number> {
   })
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/**
+ * Tests use the defaults; benchmarks pass `{ durable: false, smallStreamNodes: false }`, Redis's
+ * own defaults.
+ * @param options.durable - `appendfsync always`, so every acknowledged write survives SIGKILL.
+ * @param options.smallStreamNodes - 4 entries per stream node, so `MAXLEN ~ 5` trims close to 5
+ *   entries, as the history tests need.
+ */
+export async function startRedisServer(
+  options: { durable?: boolean; smallStreamNodes?: boolean } = {},
+): Promise<RedisServer> {
+  const durable = options.durable ?? true
+  const smallStreamNodes = options.smallStreamNodes ?? true
   const dir = await mkdtemp(join(tmpdir(), 'ssekit-redis-'))
   const port = await freePort()
   let child: ChildProcess | undefined
@@ -38,15 +49,22 @@ export async function startRedisServer(): Promise<RedisServer> {
       const process = spawn(
         'redis-server',
         [
-          '--port', String(port),
-          '--bind', '127.0.0.1',
-          '--dir', dir,
-          '--save', '',
-          '--appendonly', 'yes',
-          '--appendfsync', 'always',
-          // Small stream nodes so `MAXLEN ~ 5` trims close to 5 entries, as the history tests need.
-          '--stream-node-max-entries', '4',
-          '--daemonize', 'no',
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          durable ? 'yes' : 'no',
+          '--appendfsync',
+          'always',
+          '--stream-node-max-entries',
+          smallStreamNodes ? '4' : '100',
+          '--daemonize',
+          'no',
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       )

@@ -53,7 +53,8 @@ function startChild(env: Record<string, string>): Child {
             }
           }
           child.once('exit', (code) => {
-            if (matching().length < count) reject(new Error(`${label}: child exited with ${code}\n${stderr}`))
+            if (matching().length < count)
+              reject(new Error(`${label}: child exited with ${code}\n${stderr}`))
           })
           listeners.add(check)
           check()
@@ -90,12 +91,16 @@ describe('several Node processes behind one Redis', () => {
       await publisher.waitFor('ready', 1, 'publisher ready')
       await listener.waitFor('ready', 1, 'listener ready')
       publisher.process.stdin?.write('go\n')
-      const published = (await publisher.waitFor('published', 20, 'published')).map((message) => message.id)
+      const published = (await publisher.waitFor('published', 20, 'published')).map(
+        (message) => message.id,
+      )
       const inParent = (await take(local, 20, 'parent receives')).map((event) => event.id)
-      const ofChild = async (child: Child, label: string) =>
-        (await child.waitFor('done', 1, label), child.messages)
+      const ofChild = async (child: Child, label: string) => {
+        await child.waitFor('done', 1, label)
+        return child.messages
           .filter((message) => message.type === 'event' && message.data !== null)
           .map((message) => message.id)
+      }
       expect(new Set(published).size).toBe(20)
       expect(inParent).toEqual(published)
       expect(await ofChild(publisher, 'publisher done')).toEqual(published)
@@ -109,15 +114,21 @@ describe('several Node processes behind one Redis', () => {
     const hub = await createRedisHub({ url: server.url, prefix: 'processes:' })
     try {
       const ids: string[] = []
-      for (let index = 1; index <= 5; index++) ids.push(await hub.publish('resume', { data: String(index) }))
+      for (let index = 1; index <= 5; index++)
+        ids.push(await hub.publish('resume', { data: String(index) }))
       // The "client" reads 3 events on process A, then drops.
       const first = startChild({ TOPIC: 'resume', TAKE: '3', LAST_EVENT_ID: ids[0] as string })
-      const seen = (await first.waitFor('event', 3, 'first process events')).map((message) => message.id)
+      const seen = (await first.waitFor('event', 3, 'first process events')).map(
+        (message) => message.id,
+      )
       await first.waitFor('done', 1, 'first process done')
-      for (let index = 6; index <= 8; index++) ids.push(await hub.publish('resume', { data: String(index) }))
+      for (let index = 6; index <= 8; index++)
+        ids.push(await hub.publish('resume', { data: String(index) }))
       // It reconnects to process B with its Last-Event-ID.
       const second = startChild({ TOPIC: 'resume', TAKE: '4', LAST_EVENT_ID: seen[2] as string })
-      const rest = (await second.waitFor('event', 4, 'second process events')).map((message) => message.id)
+      const rest = (await second.waitFor('event', 4, 'second process events')).map(
+        (message) => message.id,
+      )
       expect([ids[0], ...seen, ...rest]).toEqual(ids)
     } finally {
       await hub.close()

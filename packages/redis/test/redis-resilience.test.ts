@@ -1,4 +1,4 @@
-import { type Hub, type HubSubscription, type SseEvent, SseError } from '@ssekit/core'
+import { type Hub, type HubSubscription, SseError, type SseEvent } from '@ssekit/core'
 import { createRedisHub } from '@ssekit/redis'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -11,14 +11,20 @@ const hubs: Hub[] = []
 let prefixCounter = 0
 
 const open = async (options: Parameters<typeof createRedisHub>[0] = {}) => {
-  const hub = await createRedisHub({ url: server.url, prefix: `resilience:${++prefixCounter}:`, ...options })
+  const hub = await createRedisHub({
+    url: server.url,
+    prefix: `resilience:${++prefixCounter}:`,
+    ...options,
+  })
   hubs.push(hub)
   return hub
 }
 
 /** Connections other than the admin one. */
 const connections = async () =>
-  (String(await admin.client('LIST')).trim().split('\n').length as number) - 1
+  (String(await admin.client('LIST'))
+    .trim()
+    .split('\n').length as number) - 1
 
 beforeAll(async () => {
   server = await startRedisServer()
@@ -58,8 +64,14 @@ describe('createRedisHub', () => {
     const before = await connections()
     const hub = await open()
     expect(await connections()).toBe(before + 2)
-    const subscriptions = Array.from({ length: 200 }, (_, index) => hub.subscribe(`topic-${index % 20}`))
-    await withTimeout(Promise.all(subscriptions.map((subscription) => subscription.ready)), 5000, 'ready')
+    const subscriptions = Array.from({ length: 200 }, (_, index) =>
+      hub.subscribe(`topic-${index % 20}`),
+    )
+    await withTimeout(
+      Promise.all(subscriptions.map((subscription) => subscription.ready)),
+      5000,
+      'ready',
+    )
     expect(await connections()).toBe(before + 2)
     const id = await hub.publish('topic-7', { data: 'fan-out' })
     for (const subscription of subscriptions.filter((_, index) => index % 20 === 7)) {
@@ -75,7 +87,9 @@ describe('createRedisHub', () => {
     const before = await connections()
     const hub = await open()
     for (let cycle = 0; cycle < 1000; cycle++) {
-      const subscription = hub.subscribe(`cycle-${cycle % 10}`, { lastEventId: cycle % 2 ? '0-0' : undefined })
+      const subscription = hub.subscribe(`cycle-${cycle % 10}`, {
+        lastEventId: cycle % 2 ? '0-0' : undefined,
+      })
       if (cycle % 4 === 0) await withTimeout(subscription.ready, 5000, `ready ${cycle}`)
       await subscription.return()
     }
@@ -89,13 +103,49 @@ describe('createRedisHub', () => {
     expect((await take(subscription, 1, 'live'))[0]?.id).toBe(id)
   })
 
+  it('works on a client the application owns, and leaves it open on close()', async () => {
+    const client = new Redis(server.url)
+    try {
+      const hub = await createRedisHub({ client, prefix: 'own-client:' })
+      const subscription = hub.subscribe('t')
+      await take(subscription, 1, 'head')
+      const id = await hub.publish('t', { data: 'x' })
+      expect((await take(subscription, 1, 'live'))[0]?.id).toBe(id)
+      await hub.close()
+      expect(client.status).toBe('ready')
+      expect(await client.xlen('own-client:t')).toBe(1)
+    } finally {
+      client.disconnect()
+    }
+  })
+
+  it('bounds each stream by count and gives it a TTL of history.maxAge (plus a second of slack)', async () => {
+    const hub = await open({ prefix: 'bounded:', history: { maxEvents: 10, maxAge: 60_000 } })
+    for (let index = 0; index < 100; index++) await hub.publish('t', { data: String(index) })
+    const length = await admin.xlen('bounded:t')
+    // `MAXLEN ~` trims whole stream nodes (4 entries each on the test server).
+    expect(length).toBeGreaterThanOrEqual(10)
+    expect(length).toBeLessThan(20)
+    const ttl = await admin.pttl('bounded:t')
+    expect(ttl).toBeGreaterThan(55_000)
+    expect(ttl).toBeLessThanOrEqual(61_000)
+  })
+
+  it('rejects options that cannot work', async () => {
+    await expect(createRedisHub({ url: server.url, prefix: 'a\nb' })).rejects.toThrow(/prefix/)
+    await expect(createRedisHub({ url: server.url, history: { maxEvents: 0 } })).rejects.toThrow(
+      /history.maxEvents/,
+    )
+  })
+
   it('escapes topics into keys under the prefix, so no topic reaches another key', async () => {
     const hub = await open({ prefix: 'escape-test:' })
     const topics = ['plain', 'a:b', '{tag}', 'a b*?[x]', '../../etc', 'ü😀']
     for (const topic of topics) await hub.publish(topic, { data: topic })
     const keys = (await admin.keys('escape-test:*')).sort()
     expect(keys).toEqual(topics.map((topic) => `escape-test:${encodeURIComponent(topic)}`).sort())
-    for (const key of keys) expect(key.slice('escape-test:'.length)).toMatch(/^[A-Za-z0-9%._~!'()*-]+$/)
+    for (const key of keys)
+      expect(key.slice('escape-test:'.length)).toMatch(/^[A-Za-z0-9%._~!'()*-]+$/)
     const history = hub.subscribe('a:b', { lastEventId: '0-0' })
     expect((await take(history, 1, 'replay'))[0]?.data).toBe('a:b')
   })
@@ -109,12 +159,14 @@ describe('createRedisHub', () => {
     await take(onFirst, 1, 'first head')
     await take(onSecond, 1, 'second head')
     const ids: string[] = []
-    for (let index = 1; index <= 10; index++) ids.push(await first.publish('news', { data: String(index) }))
+    for (let index = 1; index <= 10; index++)
+      ids.push(await first.publish('news', { data: String(index) }))
     expect((await take(onSecond, 10, 'second live')).map((event) => event.id)).toEqual(ids)
     // A client reading from the first hub drops after 4 events and reconnects to the second.
     const seen = await take(onFirst, 4, 'first live')
     await onFirst.return()
-    for (let index = 11; index <= 15; index++) ids.push(await first.publish('news', { data: String(index) }))
+    for (let index = 11; index <= 15; index++)
+      ids.push(await first.publish('news', { data: String(index) }))
     const resumed = second.subscribe('news', { lastEventId: seen[3]?.id })
     const rest = await take(resumed, 11, 'resumed on second')
     expect([...seen, ...rest].map((event) => event.id)).toEqual(ids)
@@ -211,5 +263,7 @@ describe('createRedisHub', () => {
 function compareIds(a: string, b: string): number {
   const [am = '', as = ''] = a.split('-')
   const [bm = '', bs = ''] = b.split('-')
-  return am.length - bm.length || am.localeCompare(bm) || as.length - bs.length || as.localeCompare(bs)
+  return (
+    am.length - bm.length || am.localeCompare(bm) || as.length - bs.length || as.localeCompare(bs)
+  )
 }

@@ -1,4 +1,5 @@
 import { createEncodedEvent, encodedFrameOf } from '../encode.ts'
+import { SseError } from '../errors.ts'
 import type { SseEvent } from '../types.ts'
 import { isResumableId } from './_last-event-id.ts'
 import type { HubBackend, HubHistoryOptions, HubListener, HubReadResult } from './types.ts'
@@ -24,6 +25,18 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
   const maxEvents = history.maxEvents ?? 1000
   const maxBytes = history.maxBytes ?? 1024 * 1024
   const maxAge = history.maxAge ?? 5 * 60_000
+  for (const [name, value] of [
+    ['maxEvents', maxEvents],
+    ['maxBytes', maxBytes],
+    ['maxAge', maxAge],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new SseError(
+        'invalid-option',
+        `history.${name} must be a positive integer, got ${String(value)}`,
+      )
+    }
+  }
   const topics = new Map<string, TopicHistory>()
   // A random epoch per backend makes ids from another process, or an earlier run of this one,
   // unknown (so they get a reset) instead of being mistaken for ids of this history.
@@ -65,6 +78,27 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
 
   const idOf = (sequence: number) => `${epoch}-${sequence}`
 
+  // Age eviction also runs on topics nobody reads any more: each publish checks two other
+  // topics, round robin, so their history is freed without a timer (none of which every runtime
+  // lets a library own).
+  let sweep = topics.values()
+  function sweepSome(now: number): void {
+    for (let step = 0; step < 2; step++) {
+      let next = sweep.next()
+      if (next.done) {
+        sweep = topics.values()
+        next = sweep.next()
+        if (next.done) return
+      }
+      const state = next.value
+      evict(state, now)
+      if (state.first === state.events.length && state.events.length > 0) {
+        state.events = []
+        state.first = 0
+      }
+    }
+  }
+
   return {
     async append(topic, event) {
       const state = topicOf(topic)
@@ -76,6 +110,7 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
       state.events.push({ event: stored, bytes, at: now })
       state.bytes += bytes
       evict(state, now)
+      sweepSome(now)
       state.deliver?.(stored)
       return stored
     },

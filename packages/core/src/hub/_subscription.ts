@@ -21,6 +21,8 @@ export interface SubscriptionHost {
   /** Adds the subscription to its topic's fan-out; resolves when live delivery is guaranteed. */
   attach(topic: string, subscription: Subscription): Promise<void>
   detach(topic: string, subscription: Subscription, reason: UnsubscribeReason): void
+  /** Local subscribers of `topic` now. */
+  subscribersOf(topic: string): number
 }
 
 export type UnsubscribeReason = 'return' | 'abort' | 'overflow' | 'close' | 'error'
@@ -93,7 +95,11 @@ export class Subscription implements HubSubscription {
     host: SubscriptionHost,
     topic: string,
     bound: QueueBound,
-    options: { lastEventId?: string | undefined; signal?: AbortSignal | undefined; request?: unknown },
+    options: {
+      lastEventId?: string | undefined
+      signal?: AbortSignal | undefined
+      request?: unknown
+    },
   ) {
     this.#host = host
     this.#topic = topic
@@ -196,7 +202,10 @@ export class Subscription implements HubSubscription {
       if (host.authorize !== undefined) {
         const allowed = await host.authorize({ topic: this.#topic, request })
         if (allowed !== true) {
-          throw new SseError('unauthorized', `Subscribing to topic "${this.#topic}" was refused by authorize()`)
+          throw new SseError(
+            'unauthorized',
+            `Subscribing to topic "${this.#topic}" was refused by authorize()`,
+          )
         }
       }
       if (this.#ended()) return
@@ -209,7 +218,7 @@ export class Subscription implements HubSubscription {
         if (this.#endError !== undefined) throw this.#endError
         return
       }
-      host.hooks.onSubscribe?.({ topic: this.#topic, subscribers: host.counters.subscribers })
+      host.hooks.onSubscribe?.({ topic: this.#topic, subscribers: host.subscribersOf(this.#topic) })
     } catch (error) {
       this.#end('error', error)
       throw error
@@ -233,7 +242,8 @@ export class Subscription implements HubSubscription {
         } else {
           const result = await backend.read(this.#topic, this.#cursor as string, room)
           if (this.#mode !== 'catching-up') return
-          progress = result.status === 'reset' ? this.#reset(result) : this.#take(result.events, room)
+          progress =
+            result.status === 'reset' ? this.#reset(result) : this.#take(result.events, room)
         }
         if (progress === 'full') break
         if (
@@ -251,7 +261,9 @@ export class Subscription implements HubSubscription {
         'error',
         SseError.isInstance(error)
           ? error
-          : new SseError('backend-unavailable', `Reading topic "${this.#topic}" failed`, { cause: error }),
+          : new SseError('backend-unavailable', `Reading topic "${this.#topic}" failed`, {
+              cause: error,
+            }),
       )
     } finally {
       this.#reading = false
@@ -301,7 +313,10 @@ export class Subscription implements HubSubscription {
     for (const event of events) {
       if (this.#cursor !== undefined && this.#compare(event.id, this.#cursor) <= 0) continue
       const size = sizeOf(event)
-      if (this.#queue.length - this.#front >= this.#bound.maxEvents || this.#bytes + size > this.#bound.maxBytes) {
+      if (
+        this.#queue.length - this.#front >= this.#bound.maxEvents ||
+        this.#bytes + size > this.#bound.maxBytes
+      ) {
         return 'full'
       }
       this.#push(event)

@@ -4,6 +4,7 @@ import { createMemoryBackend } from './_memory-backend.ts'
 import { type QueueBound, Subscription, type SubscriptionHost } from './_subscription.ts'
 import type {
   Hub,
+  HubHooks,
   HubListener,
   HubOptions,
   HubQueueOptions,
@@ -76,10 +77,17 @@ export function createHub(options: HubOptions = {}): Hub {
   }
   let closed = false
   let closing: Promise<void> | undefined
+  const hooks: HubHooks = {
+    onSubscribe: guard(options.onSubscribe),
+    onUnsubscribe: guard(options.onUnsubscribe),
+    onReplay: guard(options.onReplay),
+    onDrop: guard(options.onDrop),
+    onDisconnect: guard(options.onDisconnect),
+  }
 
   const host: SubscriptionHost = {
     backend,
-    hooks: options,
+    hooks,
     counters,
     authorize: options.authorize,
     attach(topic, subscription) {
@@ -106,7 +114,10 @@ export function createHub(options: HubOptions = {}): Hub {
         counters.topics--
         state.listener.stop()
       }
-      options.onUnsubscribe?.({ topic, subscribers: state.subscribers.size, reason })
+      hooks.onUnsubscribe?.({ topic, subscribers: state.subscribers.size, reason })
+    },
+    subscribersOf(topic) {
+      return topics.get(topic)?.subscribers.size ?? 0
     },
   }
 
@@ -165,6 +176,27 @@ export function createHub(options: HubOptions = {}): Hub {
   }
 }
 
+/**
+ * Hooks run inside a publish's fan-out loop: one that throws must not skip the subscribers after
+ * it, nor be swallowed. It is reported the way an event listener's error is (`reportError`, or an
+ * uncaught exception on a later tick).
+ */
+function guard<Info>(hook: ((info: Info) => void) | undefined): ((info: Info) => void) | undefined {
+  if (hook === undefined) return undefined
+  return (info) => {
+    try {
+      hook(info)
+    } catch (error) {
+      const report = (globalThis as { reportError?: (error: unknown) => void }).reportError
+      if (typeof report === 'function') report(error)
+      else
+        queueMicrotask(() => {
+          throw error
+        })
+    }
+  }
+}
+
 function withStringData(event: SseEvent): SseEvent {
   const { data } = event
   if (data === undefined || typeof data === 'string') return event
@@ -172,15 +204,23 @@ function withStringData(event: SseEvent): SseEvent {
   try {
     json = JSON.stringify(data)
   } catch (error) {
-    throw new SseError('invalid-field', 'The `data` field could not be serialised with JSON.stringify', {
-      field: 'data',
-      cause: error,
-    })
+    throw new SseError(
+      'invalid-field',
+      'The `data` field could not be serialised with JSON.stringify',
+      {
+        field: 'data',
+        cause: error,
+      },
+    )
   }
   if (json === undefined) {
-    throw new SseError('invalid-field', `The \`data\` field must be a string or a JSON value, got ${typeof data}`, {
-      field: 'data',
-    })
+    throw new SseError(
+      'invalid-field',
+      `The \`data\` field must be a string or a JSON value, got ${typeof data}`,
+      {
+        field: 'data',
+      },
+    )
   }
   return { ...event, data: json }
 }
@@ -192,7 +232,9 @@ function assertTopic(topic: unknown): asserts topic is string {
     )
   }
   if (controlCharacter.test(topic)) {
-    throw new TypeError('A hub topic must not contain control characters (CR, LF, NUL and the like)')
+    throw new TypeError(
+      'A hub topic must not contain control characters (CR, LF, NUL and the like)',
+    )
   }
 }
 
@@ -206,7 +248,10 @@ function resolveQueue(queue: HubQueueOptions): QueueBound {
   for (const key of ['maxEvents', 'maxBytes', 'waitTimeout'] as const) {
     const value = bound[key]
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new SseError('invalid-option', `queue.${key} must be a positive integer, got ${String(value)}`)
+      throw new SseError(
+        'invalid-option',
+        `queue.${key} must be a positive integer, got ${String(value)}`,
+      )
     }
   }
   if (bound.policy !== 'disconnect' && bound.policy !== 'drop-oldest' && bound.policy !== 'wait') {

@@ -9,12 +9,21 @@ import type { SseEvent } from '../types.ts'
  * - `wait`: the subscriber stops taking live events and later catches up from history, so nothing is
  *   lost while history still holds its place; it is disconnected if it consumes nothing for
  *   `waitTimeout` ms.
+ * @example
+ * ```ts
+ * // A dashboard that may skip updates, told how many it skipped:
+ * hub.subscribe('metrics', { queue: { maxEvents: 100, policy: 'drop-oldest' } })
+ * ```
  * @public
  */
 export type HubQueuePolicy = 'disconnect' | 'drop-oldest' | 'wait'
 
 /**
  * The bound on one subscriber's queue of events not yet consumed.
+ * @example
+ * ```ts
+ * const hub = createHub({ queue: { maxEvents: 500, maxBytes: 256 * 1024, policy: 'disconnect' } })
+ * ```
  * @public
  */
 export interface HubQueueOptions {
@@ -31,6 +40,10 @@ export interface HubQueueOptions {
 /**
  * How much of each topic's past the hub keeps for replay. An event leaves history when any bound is
  * exceeded; a client whose `Last-Event-ID` has left gets a `reset` event.
+ * @example
+ * ```ts
+ * const hub = createHub({ history: { maxEvents: 200, maxBytes: 512 * 1024, maxAge: 60_000 } })
+ * ```
  * @public
  */
 export interface HubHistoryOptions {
@@ -44,6 +57,14 @@ export interface HubHistoryOptions {
 
 /**
  * Options of {@link Hub.subscribe}.
+ * @example
+ * ```ts
+ * const events = hub.subscribe('orders', {
+ *   lastEventId: request.headers.get('last-event-id') ?? undefined,
+ *   signal: request.signal,
+ *   request,
+ * })
+ * ```
  * @public
  */
 export interface HubSubscribeOptions {
@@ -65,6 +86,12 @@ export interface HubSubscribeOptions {
  * The data of a `reset` event (JSON in `data:`), sent instead of a replay when the client's
  * `Last-Event-ID` cannot be resumed from. The event's `id` is the topic's current id, so the client
  * resumes from there after reloading its state.
+ * @example
+ * ```ts
+ * // In the browser:
+ * source.addEventListener('reset', () => reloadEverything())
+ * // On the wire: event: reset / id: <current id> / data: {"reason":"evicted"}
+ * ```
  * @public
  */
 export interface HubResetData {
@@ -75,6 +102,13 @@ export interface HubResetData {
 /**
  * The data of a `gap` event (JSON in `data:`): `dropped` events were skipped here by the
  * `drop-oldest` policy because the subscriber fell behind.
+ * @example
+ * ```ts
+ * source.addEventListener('gap', (event) => {
+ *   const { dropped } = JSON.parse(event.data) as { dropped: number }
+ *   showBanner(`${dropped} updates skipped`)
+ * })
+ * ```
  * @public
  */
 export interface HubGapData {
@@ -83,6 +117,12 @@ export interface HubGapData {
 
 /**
  * A live subscription: an async iterator of events, usable directly as a `createEventStream` source.
+ * @example
+ * ```ts
+ * const events = hub.subscribe('news', { signal })
+ * await events.ready
+ * for await (const event of events) console.log(event.id, event.data)
+ * ```
  * @public
  */
 export interface HubSubscription extends AsyncIterableIterator<SseEvent> {
@@ -98,6 +138,10 @@ export interface HubSubscription extends AsyncIterableIterator<SseEvent> {
 
 /**
  * Counters for a metrics endpoint; see {@link Hub.stats}.
+ * @example
+ * ```ts
+ * const { subscribers, queuedBytes, disconnects } = hub.stats()
+ * ```
  * @public
  */
 export interface HubStats {
@@ -121,10 +165,17 @@ export interface HubStats {
 
 /**
  * Lifecycle hooks of a hub, for logging and metrics. Hooks must not throw.
+ * @example
+ * ```ts
+ * const hub = createHub({
+ *   onDisconnect: ({ topic }) => metrics.slowConsumers.inc({ topic }),
+ *   onReplay: ({ hit }) => metrics.replays.inc({ result: hit ? 'hit' : 'miss' }),
+ * })
+ * ```
  * @public
  */
 export interface HubHooks {
-  /** A subscription became live. */
+  /** A subscription became live; `subscribers` is the topic's local count with it. */
   onSubscribe?: ((info: { topic: string; subscribers: number }) => void) | undefined
   /** A subscription ended; `subscribers` is the topic's local count after it left. */
   onUnsubscribe?:
@@ -136,7 +187,12 @@ export interface HubHooks {
     | undefined
   /** A subscription with a `Last-Event-ID` started: `hit` when it resumed, else it got a `reset`. */
   onReplay?:
-    | ((info: { topic: string; hit: boolean; events: number; reason?: HubResetData['reason'] }) => void)
+    | ((info: {
+        topic: string
+        hit: boolean
+        events: number
+        reason?: HubResetData['reason']
+      }) => void)
     | undefined
   /** The `drop-oldest` policy dropped `dropped` events of one subscriber. */
   onDrop?: ((info: { topic: string; dropped: number }) => void) | undefined
@@ -147,12 +203,25 @@ export interface HubHooks {
 /**
  * Who may subscribe to what. Return `false` to refuse; the subscription then fails with an
  * `SseError` of code `unauthorized`, before any event (replayed or live) is read.
+ * @example
+ * ```ts
+ * const hub = createHub({
+ *   authorize: async ({ topic, request }) => topic === `user:${await userIdOf(request as Request)}`,
+ * })
+ * ```
  * @public
  */
-export type HubAuthorize = (context: { topic: string; request: unknown }) => boolean | Promise<boolean>
+export type HubAuthorize = (context: {
+  topic: string
+  request: unknown
+}) => boolean | Promise<boolean>
 
 /**
  * Options of `createHub`.
+ * @example
+ * ```ts
+ * const hub = createHub({ history: { maxEvents: 100 }, queue: { policy: 'drop-oldest' } })
+ * ```
  * @public
  */
 export interface HubOptions extends HubHooks {
@@ -169,6 +238,12 @@ export interface HubOptions extends HubHooks {
 /**
  * A broadcast hub: publish once, deliver the same encoded bytes to every subscriber, replay after a
  * `Last-Event-ID`. Created by `createHub` (in memory) or `createRedisHub` (`@ssekit/redis`).
+ * @example
+ * ```ts
+ * const hub = createHub()
+ * const id = await hub.publish('news', { event: 'headline', data: { title: 'Hello' } })
+ * const stream = createEventStream(hub.subscribe('news', { lastEventId: id }))
+ * ```
  * @public
  */
 export interface Hub {
@@ -190,6 +265,11 @@ export interface Hub {
 /**
  * The result of {@link HubBackend.read}: the events after the cursor (`ok`), or why the cursor
  * cannot be resumed from (`reset`). `head` is the topic's current id either way.
+ * @example
+ * ```ts
+ * const result = await backend.read('news', lastEventId, 100)
+ * if (result.status === 'reset') console.log(result.reason, 'current id', result.head)
+ * ```
  * @public
  */
 export type HubReadResult =
@@ -198,6 +278,12 @@ export type HubReadResult =
 
 /**
  * A live registration made by {@link HubBackend.listen}.
+ * @example
+ * ```ts
+ * const listener = backend.listen('news', (event) => console.log(event.id))
+ * await listener.ready
+ * listener.stop()
+ * ```
  * @public
  */
 export interface HubListener {
@@ -212,10 +298,17 @@ export interface HubListener {
  * encoded events with ids it assigns, reads history after an id, and delivers each topic's new
  * events in id order to one listener per topic (the hub fans out to its subscribers).
  * Implement it to put the hub on another store.
+ * @example
+ * ```ts
+ * import { createHub } from '@ssekit/core'
+ * import { createRedisBackend } from '@ssekit/redis'
+ *
+ * const hub = createHub({ backend: await createRedisBackend({ url: process.env.REDIS_URL }) })
+ * ```
  * @public
  */
 export interface HubBackend {
-  /** Stores `event` (which has no id) and resolves with the stored event, id set and encoded. */
+  /** Stores `event` (which has no id) and resolves with the stored event, its `id` set. */
   append(topic: string, event: SseEvent): Promise<SseEvent>
   /** The topic's current id: the last event's id, or an id meaning "before the first event". */
   head(topic: string): Promise<string>

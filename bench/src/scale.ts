@@ -1,0 +1,58 @@
+/**
+ * The connection-scale run: how many concurrent idle streams one Node process holds before the
+ * p99 broadcast latency passes 1 s. `npm run bench:scale` (from the repo root). It raises the
+ * soft open-files limit to the hard limit first (`ulimit -n $(ulimit -Hn)` in the npm script),
+ * then steps up the number of idle streams for the seed's plain writer and for @ssekit/node (with
+ * the in-memory hub), one fresh server and client process per step, until p99 passes 1 s or the
+ * file-descriptor limit is reached. Each step is the fan-out measurement of `fanout.bench.ts`
+ * (memory after two GCs, three broadcasts). Writes `bench/results/connection-scale.md`, which
+ * `npm run bench` copies into BENCHMARKS.md with the date it was measured.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { runFanoutOnce } from './fanout.bench.ts'
+import { errorMessage } from './_report.ts'
+import { targetNames } from './_servers.ts'
+import { formatNumber, markdownTable } from './_stats.ts'
+
+const limit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim())
+// The client and the server are separate processes, each needs one descriptor per stream.
+const maximum = Number.isFinite(limit) ? limit - 200 : 100_000
+const steps = [1000, 5000, 10_000, 20_000, 50_000, 100_000].filter((step) => step < maximum)
+steps.push(maximum)
+const targets = ['plain', 'ssekit-node']
+const rows: string[][] = []
+const log = (line: string) => console.log(line)
+log(`open files limit ${limit}; steps ${steps.join(', ')}`)
+for (const target of targets) {
+  for (const step of steps) {
+    try {
+      const result = await runFanoutOnce(target, step, log)
+      if ('unavailable' in result) {
+        rows.push([targetNames[target] ?? target, formatNumber(step), 'n/a', 'n/a', 'n/a', result.unavailable])
+        break
+      }
+      rows.push([
+        targetNames[target] ?? target,
+        formatNumber(step),
+        formatNumber(result.rssPerConnection / 1024),
+        formatNumber((result.rssPerConnection * step) / 1048576),
+        formatNumber(result.p99),
+        formatNumber(result.last),
+      ])
+      log(`${target} ${step}: p99 ${result.p99.toFixed(0)} ms`)
+      if (result.p99 > 1000) break
+    } catch (error) {
+      rows.push([targetNames[target] ?? target, formatNumber(step), 'n/a', 'n/a', 'n/a', errorMessage(error).split('\n')[0] ?? ''])
+      break
+    }
+  }
+}
+const markdown = [
+  `Measured by \`npm run bench:scale\` on ${new Date().toISOString().slice(0, 16)} UTC, open-files limit ${limit} per process (the hard limit here; it cannot be raised inside this container, so the run stops at ${formatNumber(maximum)} streams). Each step: a fresh server process and one raw-socket client process; RSS growth per stream after two GCs; three broadcasts, p99 and last-client latency (median of the three). The run stops for a target once p99 passes 1 s.`,
+  '',
+  markdownTable(['server', 'idle streams', 'RSS KB/stream', 'RSS for the streams, MB', 'broadcast p99 ms', 'last client ms'], rows),
+].join('\n')
+mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
+writeFileSync(new URL('../results/connection-scale.md', import.meta.url), `${markdown}\n`)
+console.log(markdown)

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { backoffDelay, parseRetryAfter, sleep } from '../src/_backoff.ts'
+
+describe('backoffDelay', () => {
+  it('doubles the ceiling from the base per attempt and caps it before the jitter', () => {
+    const top = () => 0.999_999
+    expect(
+      [1, 2, 3, 4, 5, 6, 10, 60].map((attempt) => backoffDelay(attempt, 1000, 30_000, top)),
+    ).toEqual([999, 1999, 3999, 7999, 15_999, 29_999, 29_999, 29_999])
+  })
+
+  it('applies full jitter after the cap: anywhere from 0 to the capped ceiling', () => {
+    expect(backoffDelay(50, 1000, 30_000, () => 0)).toBe(0)
+    expect(backoffDelay(50, 1000, 30_000, () => 0.5)).toBe(15_000)
+    const delays = Array.from({ length: 2000 }, () => backoffDelay(40, 1000, 30_000, Math.random))
+    expect(Math.min(...delays)).toBeLessThan(3000)
+    expect(Math.max(...delays)).toBeGreaterThan(27_000)
+    expect(Math.max(...delays)).toBeLessThan(30_000)
+  })
+})
+
+describe('parseRetryAfter', () => {
+  it('reads delta-seconds and HTTP dates, and ignores junk', () => {
+    const now = Date.parse('Tue, 24 Nov 2026 10:00:00 GMT')
+    expect(parseRetryAfter('120', now)).toBe(120_000)
+    expect(parseRetryAfter(' 0 ', now)).toBe(0)
+    expect(parseRetryAfter('Tue, 24 Nov 2026 10:00:30 GMT', now)).toBe(30_000)
+    expect(parseRetryAfter('Tue, 24 Nov 2026 09:00:00 GMT', now)).toBe(0)
+    expect(parseRetryAfter('soon', now)).toBeUndefined()
+    expect(parseRetryAfter(null, now)).toBeUndefined()
+  })
+})
+
+describe('sleep', () => {
+  it('rejects with the abort reason and does not resolve later', async () => {
+    const controller = new AbortController()
+    const pending = sleep(60_000, controller.signal)
+    controller.abort(new Error('stop'))
+    await expect(pending).rejects.toThrow('stop')
+    await expect(sleep(1, AbortSignal.abort('already'))).rejects.toBe('already')
+  })
+})
