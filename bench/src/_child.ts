@@ -20,7 +20,11 @@ export interface Child {
  * Forks `src/<file>` with IPC. Messages are queued until asked for, so none is lost between two
  * `next()` calls.
  */
-export function startChild(file: string, args: readonly string[], extraExecArgv: string[] = []): Child {
+export function startChild(
+  file: string,
+  args: readonly string[],
+  extraExecArgv: string[] = [],
+): Child {
   const path = fileURLToPath(new URL(file, import.meta.url))
   const child = fork(path, [...args], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),

@@ -30,9 +30,9 @@ export interface InterleaveOptions {
 }
 
 /**
- * Runs every contender once to check its result, then `rounds` rounds in which each contender is
- * measured by mitata in turn (the order rotates each round), so machine noise lands on all of them
- * alike. GC runs before every sample, outside the timed region.
+ * Runs `rounds` rounds in which each contender is measured by mitata in turn (the order rotates
+ * each round), so machine noise lands on all of them alike; each contender's output is checked
+ * after its first round. GC runs before every sample, outside the timed region.
  */
 export async function interleave<Result>(
   contenders: readonly Contender<Result>[],
@@ -43,17 +43,6 @@ export async function interleave<Result>(
     roundTimes: [],
     unavailable: contender.unavailable,
   }))
-  for (const [index, contender] of contenders.entries()) {
-    const result = results[index] as Measured
-    if (result.unavailable) continue
-    try {
-      const output = await contender.run()
-      const problem = contender.verify?.(output)
-      if (problem) result.unavailable = `wrong result: ${problem}`
-    } catch (error) {
-      result.unavailable = `failed: ${errorMessage(error).split('\n')[0]}`
-    }
-  }
   const gc = (globalThis as { gc?: () => void }).gc
   for (let round = 0; round < options.rounds; round++) {
     for (let step = 0; step < contenders.length; step++) {
@@ -63,14 +52,27 @@ export async function interleave<Result>(
       if (result.unavailable) continue
       const last = result.roundTimes.at(-1)
       if (round >= 2 && last !== undefined && last > options.slowPassMs * 1e6) continue
-      const stats = await measure(contender.run, {
-        min_samples: 1,
-        max_samples: 9,
-        min_cpu_time: options.budgetMs * 1e6,
-        warmup_samples: 1,
-        ...(gc ? { gc, inner_gc: true } : {}),
-      })
-      result.roundTimes.push(stats.p50)
+      // The output of the last pass is checked after the first round, which saves a separate
+      // checking pass (the slowest contenders take seconds per pass).
+      let output: Result | undefined
+      const run = async () => {
+        output = await contender.run()
+      }
+      try {
+        const stats = await measure(run, {
+          min_samples: 1,
+          max_samples: 5,
+          min_cpu_time: options.budgetMs * 1e6,
+          warmup_samples: 1,
+          // Without --expose-gc (the smoke test), no GC between samples rather than mitata's slow fallback.
+          ...(gc ? { gc, inner_gc: true } : { gc: false }),
+        })
+        const problem = round === 0 ? contender.verify?.(output as Result) : undefined
+        if (problem) result.unavailable = `wrong result: ${problem}`
+        else result.roundTimes.push(stats.p50)
+      } catch (error) {
+        result.unavailable = `failed: ${errorMessage(error).split('\n')[0]}`
+      }
     }
     options.log(`  round ${round + 1}/${options.rounds} done`)
   }

@@ -112,7 +112,9 @@ function createCounter() {
 
 function request(port: number, path: string): Socket {
   const socket = connect({ port, host: '127.0.0.1', noDelay: true })
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`)
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`,
+  )
   return socket
 }
 
@@ -124,7 +126,11 @@ function streamOnce(port: number, count: number, timeoutMs: number) {
     const socket = request(port, `/stream?n=${count}`)
     const timer = setTimeout(() => {
       socket.destroy()
-      reject(new Error(`stream of ${count} events not done after ${timeoutMs} ms (${counter.events} seen)`))
+      reject(
+        new Error(
+          `stream of ${count} events not done after ${timeoutMs} ms (${counter.events} seen)`,
+        ),
+      )
     }, timeoutMs)
     const finish = () => {
       clearTimeout(timer)
@@ -283,10 +289,13 @@ async function slowMode(port: number, seconds: number, bytesPerSecond: number) {
     setTimeout(() => socket.resume(), (chunk.length / bytesPerSecond) * 1000)
   })
   socket.on('error', () => {})
-  setTimeout(() => {
-    tell({ type: 'slow-result', bytes })
-    socket.destroy()
-  }, seconds * 1000 + 1500)
+  setTimeout(
+    () => {
+      tell({ type: 'slow-result', bytes })
+      socket.destroy()
+    },
+    seconds * 1000 + 300,
+  )
 }
 
 const [mode, portText, ...rest] = process.argv.slice(2)

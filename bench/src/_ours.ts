@@ -6,7 +6,10 @@ export type Source = AsyncIterable<SseEvent> | Iterable<SseEvent>
 
 export interface CoreApi {
   encodeEvent: (event: SseEvent) => Uint8Array
-  createEventStream: (source: Source, options?: Record<string, unknown>) => ReadableStream<Uint8Array>
+  createEventStream: (
+    source: Source,
+    options?: Record<string, unknown>,
+  ) => ReadableStream<Uint8Array>
 }
 
 export interface HubApi {

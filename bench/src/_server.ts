@@ -6,9 +6,10 @@
  * - `GET /idle`: an idle stream that only ever receives broadcasts (IPC `broadcast`);
  * - `GET /slow?seconds=S&rate=R`: 1 KiB events produced at up to R bytes/s for S seconds, memory
  *   sampled every 100 ms and reported at the end (`slow-done`).
- * IPC `memory` answers with RSS and heap after two full GCs.
+ * IPC `memory` answers with RSS and heap after two full GCs; `heap-snapshot` writes one (after GCs).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { writeHeapSnapshot } from 'node:v8'
 import { serve } from '@hono/node-server'
 import { createChannel, createSession } from 'better-sse'
 import { Hono } from 'hono'
@@ -119,7 +120,10 @@ function plainTarget(): Target {
       }
       response.end()
     } else if (path === '/slow') {
-      for await (const event of slowEvents(queryNumber(request, 'seconds', 1), queryNumber(request, 'rate', 1e6))) {
+      for await (const event of slowEvents(
+        queryNumber(request, 'seconds', 1),
+        queryNumber(request, 'rate', 1e6),
+      )) {
         if (response.destroyed) break
         if (!response.write(`id: ${event.id}\ndata: ${event.data}\n\n`)) await drained(response)
       }
@@ -152,7 +156,10 @@ function honoTarget(): Target {
   )
   app.get('/slow', (c) =>
     streamSSE(c, async (stream) => {
-      for await (const event of slowEvents(queryNumber(c.req, 'seconds', 1), queryNumber(c.req, 'rate', 1e6))) {
+      for await (const event of slowEvents(
+        queryNumber(c.req, 'seconds', 1),
+        queryNumber(c.req, 'rate', 1e6),
+      )) {
         if (stream.aborted) break
         await stream.writeSSE(event)
       }
@@ -191,7 +198,10 @@ function betterSseTarget(): Target {
       response.end()
     } else if (path === '/slow') {
       // better-sse's API has no backpressure: push() writes whatever the socket has not taken.
-      for await (const event of slowEvents(queryNumber(request, 'seconds', 1), queryNumber(request, 'rate', 1e6))) {
+      for await (const event of slowEvents(
+        queryNumber(request, 'seconds', 1),
+        queryNumber(request, 'rate', 1e6),
+      )) {
         if (!session.isConnected) break
         session.push(event.data, 'message', event.id)
       }
@@ -341,8 +351,12 @@ async function main() {
       }, seconds * 1000).unref()
     }
   })
-  process.on('message', async (message: { type: string; data?: string; seq?: number }) => {
-    if (message.type === 'memory') {
+  process.on('message', async (message: { type: string; seq?: number; path?: string }) => {
+    if (message.type === 'heap-snapshot' && message.path) {
+      gc()
+      gc()
+      tell({ type: 'heap-snapshot', path: writeHeapSnapshot(message.path) })
+    } else if (message.type === 'memory') {
       tell({ type: 'memory', ...memory(), connections: target.connections() })
     } else if (message.type === 'broadcast') {
       const sentAt = performance.timeOrigin + performance.now()

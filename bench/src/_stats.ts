@@ -15,7 +15,12 @@ export function summarize(values: readonly number[]): Summary {
     sorted.length % 2 === 1
       ? (sorted[middle] as number)
       : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
-  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number, n: sorted.length }
+  return {
+    median,
+    min: sorted[0] as number,
+    max: sorted[sorted.length - 1] as number,
+    n: sorted.length,
+  }
 }
 
 /** The p-th percentile (0-100) by nearest rank. */
@@ -52,12 +57,15 @@ export function formatRatio(summary: Summary): string {
 }
 
 /** A Markdown table. */
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const escape = (cell: string) => cell.replaceAll('|', '\\|')
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const escapeCell = (cell: string) => cell.replaceAll('|', '\\|')
   const lines = [
-    `| ${header.map(escape).join(' | ')} |`,
+    `| ${header.map(escapeCell).join(' | ')} |`,
     `| ${header.map((_, index) => (index === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+    ...rows.map((row) => `| ${row.map(escapeCell).join(' | ')} |`),
   ]
   return lines.join('\n')
 }

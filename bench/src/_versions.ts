@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs'
 
-const roots = [new URL('../node_modules/', import.meta.url), new URL('../../node_modules/', import.meta.url)]
+const roots = [
+  new URL('../node_modules/', import.meta.url),
+  new URL('../../node_modules/', import.meta.url),
+]
 
 /** The installed version of a package (aliases included), read from its package.json on disk. */
 export function packageVersion(name: string): string {

@@ -84,7 +84,11 @@ const entries: Entry[] = [
 
 async function measure(entry: Entry): Promise<{ minified: number; gzipped: number }> {
   const result = await build({
-    stdin: { contents: entry.code, resolveDir: new URL('.', import.meta.url).pathname, loader: 'ts' },
+    stdin: {
+      contents: entry.code,
+      resolveDir: new URL('.', import.meta.url).pathname,
+      loader: 'ts',
+    },
     bundle: true,
     minify: true,
     format: 'esm',
@@ -98,7 +102,10 @@ async function measure(entry: Entry): Promise<{ minified: number; gzipped: numbe
   })
   const output = result.outputFiles[0]
   if (!output) throw new Error('esbuild produced no output')
-  return { minified: output.contents.length, gzipped: gzipSync(output.contents, { level: 9 }).length }
+  return {
+    minified: output.contents.length,
+    gzipped: gzipSync(output.contents, { level: 9 }).length,
+  }
 }
 
 export async function runBundleSize(options: BenchOptions): Promise<Section> {
@@ -120,7 +127,8 @@ export async function runBundleSize(options: BenchOptions): Promise<Section> {
       const reason = errorMessage(error).split('\n')[0] ?? ''
       rows.push([entry.name, 'n/a', `does not bundle yet: ${reason.slice(0, 120)}`])
       notMeasured.push({ name: entry.name, reason })
-      if (entry.budget) checks.push({ claim: entry.budget.claim, measured: 'does not bundle yet', pass: undefined })
+      if (entry.budget)
+        checks.push({ claim: entry.budget.claim, measured: 'does not bundle yet', pass: undefined })
     }
   }
   options.log(`bundle: ${entries.length} entries`)

@@ -7,7 +7,7 @@
  * its own `SSEStreamingApi` over a `TransformStream` with the readable side drained, which is how
  * every `streamSSE` handler pays for it. Ours: `encodeEvent` one frame at a time, and
  * `createEventStream` read to the end (which coalesces ready frames into one chunk) from an array
- * and from an async generator. Output byte counts are checked before timing. mitata, GC before each
+ * and from an async generator. Output byte counts are checked after round one. mitata, GC before each
  * sample, contenders interleaved for several rounds, ratios per round against the reference.
  */
 import { SSEStreamingApi } from 'hono/streaming'
@@ -165,8 +165,11 @@ function table(fixture: Fixture, measured: Measured[]): string {
     const eventsPerSecond = summarize(
       entry.roundTimes.map((ns) => fixture.events.length / (ns / 1e9)),
     )
-    const mibPerSecond = summarize(entry.roundTimes.map((ns) => fixture.bytes / 1048576 / (ns / 1e9)))
-    const vsSeed = entry === base ? '1.00x (reference)' : formatRatio(summarize(speedups(base, entry)))
+    const mibPerSecond = summarize(
+      entry.roundTimes.map((ns) => fixture.bytes / 1048576 / (ns / 1e9)),
+    )
+    const vsSeed =
+      entry === base ? '1.00x (reference)' : formatRatio(summarize(speedups(base, entry)))
     const vsHono =
       entry === hono
         ? '1.00x'
@@ -195,7 +198,7 @@ function ratioCheck(
 }
 
 export async function runEncode(options: BenchOptions): Promise<Section> {
-  const rounds = bySize(options.scale, { full: 4, quick: 2, smoke: 1 })
+  const rounds = bySize(options.scale, { full: 3, quick: 2, smoke: 1 })
   const budgetMs = bySize(options.scale, { full: 100, quick: 50, smoke: 1 })
   const blocks: string[] = []
   const checks: Check[] = []
@@ -209,7 +212,8 @@ export async function runEncode(options: BenchOptions): Promise<Section> {
       log: options.log,
     })
     for (const entry of measured) {
-      if (entry.unavailable) notMeasured.push({ name: `${entry.name} (${fixture.name})`, reason: entry.unavailable })
+      if (entry.unavailable)
+        notMeasured.push({ name: `${entry.name} (${fixture.name})`, reason: entry.unavailable })
     }
     blocks.push(
       `#### ${fixture.name}: ${fixture.description} (${formatNumber(fixture.bytes / 1048576)} MiB of frames)`,
@@ -217,8 +221,20 @@ export async function runEncode(options: BenchOptions): Promise<Section> {
     )
     const ours = 'ssekit createEventStream (array source)'
     checks.push(
-      ratioCheck(`encoder >= 2x the seed writer (${fixture.name}, createEventStream)`, measured, (name) => name === reference, ours, 2),
-      ratioCheck(`encoder >= 5x Hono writeSSE (${fixture.name}, createEventStream)`, measured, (name) => name.startsWith('hono'), ours, 5),
+      ratioCheck(
+        `encoder >= 2x the seed writer (${fixture.name}, createEventStream)`,
+        measured,
+        (name) => name === reference,
+        ours,
+        2,
+      ),
+      ratioCheck(
+        `encoder >= 5x Hono writeSSE (${fixture.name}, createEventStream)`,
+        measured,
+        (name) => name.startsWith('hono'),
+        ours,
+        5,
+      ),
       ratioCheck(
         `encoder >= 2x the seed writer (${fixture.name}, createEventStream from an async generator)`,
         measured,
@@ -231,7 +247,7 @@ export async function runEncode(options: BenchOptions): Promise<Section> {
   return {
     title: '2. Encoder',
     method:
-      'In-process (mitata `measure`, GC before each sample outside the timed region). Event objects are built up front with `data` already a string; one pass encodes all of them to bytes (Web-stream contenders are read to the end). Output byte counts are checked before timing. Contenders interleaved for several rounds; events/s is the median over rounds (min-max), ratios are per round against the seed writer and against Hono `writeSSE`.',
+      'In-process (mitata `measure`, GC before each sample outside the timed region). Event objects are built up front with `data` already a string; one pass encodes all of them to bytes (Web-stream contenders are read to the end). Output byte counts are checked (a wrong result gets no figures). Contenders interleaved for several rounds; events/s is the median over rounds (min-max), ratios are per round against the seed writer and against Hono `writeSSE`.',
     blocks,
     checks,
     notMeasured,

@@ -50,24 +50,37 @@ export async function runFanoutOnce(
   const client = startChild('_load-client.ts', ['idle', String(port), String(count), String(warm)])
   try {
     const timeout = 30_000 + count * 10
-    const warmed = await client.next<{ type: 'warm'; connected: number }>('warm', timeout, 'warm-up streams')
-    server.send({ type: 'memory' })
-    const before = await server.next<{ type: 'memory' } & MemoryReading>('memory', 30_000, 'baseline memory')
-    client.send({ type: 'continue' })
-    const connected = await client.next<{ type: 'connected'; connected: number; failed: number; ms: number }>(
-      'connected',
+    const warmed = await client.next<{ type: 'warm'; connected: number }>(
+      'warm',
       timeout,
-      `${count} idle streams`,
+      'warm-up streams',
     )
+    server.send({ type: 'memory' })
+    const before = await server.next<{ type: 'memory' } & MemoryReading>(
+      'memory',
+      30_000,
+      'baseline memory',
+    )
+    client.send({ type: 'continue' })
+    const connected = await client.next<{
+      type: 'connected'
+      connected: number
+      failed: number
+      ms: number
+    }>('connected', timeout, `${count} idle streams`)
     if (connected.connected !== count) {
-      return { unavailable: `${connected.connected} of ${count} streams opened (${connected.failed} failed)` }
+      return {
+        unavailable: `${connected.connected} of ${count} streams opened (${connected.failed} failed)`,
+      }
     }
     // Let the last streams' first writes and any deferred setup settle before reading memory.
     await new Promise((resolve) => setTimeout(resolve, 500))
     server.send({ type: 'memory' })
     const after = await server.next<{ type: 'memory' } & MemoryReading>('memory', 30_000, 'memory')
     const added = count - warmed.connected
-    log(`  ${target} ${count}: ${Math.round(connected.ms)} ms to connect, ${Math.round(performance.now() - runStarted)} ms so far`)
+    log(
+      `  ${target} ${count}: ${Math.round(connected.ms)} ms to connect, ${Math.round(performance.now() - runStarted)} ms so far`,
+    )
     const latencies: { last: number; p99: number; p50: number }[] = []
     for (let seq = 1; seq <= broadcasts; seq++) {
       client.send({ type: 'expect', seq })
@@ -100,16 +113,23 @@ export async function runFanoutOnce(
 }
 
 export async function runFanout(options: BenchOptions): Promise<Section> {
-  const sizes = bySize(options.scale, {
-    full: [1000, 5000, 10_000],
-    quick: [1000, 10_000],
-    smoke: [50],
+  // [streams, rounds]: the 10 000 run alone takes about a minute for the five servers.
+  const plan = bySize<[number, number][]>(options.scale, {
+    full: [
+      [1000, 2],
+      [5000, 1],
+      [10_000, 1],
+    ],
+    quick: [
+      [1000, 1],
+      [5000, 1],
+    ],
+    smoke: [[50, 1]],
   })
-  const rounds = bySize(options.scale, { full: 2, quick: 1, smoke: 1 })
   const blocks: string[] = []
   const checks: Check[] = []
   const notMeasured: Section['notMeasured'] = []
-  for (const size of sizes) {
+  for (const [size, rounds] of plan) {
     const runs = new Map<string, Run[]>(targets.map((target) => [target, []]))
     const unavailable = new Map<string, string>()
     for (let round = 0; round < rounds; round++) {
@@ -134,13 +154,15 @@ export async function runFanout(options: BenchOptions): Promise<Section> {
       }
       return summarize(values)
     }
-    for (const [name, reason] of unavailable) notMeasured.push({ name: `${name} (${size})`, reason })
+    for (const [name, reason] of unavailable)
+      notMeasured.push({ name: `${name} (${size})`, reason })
     const kb = (bytes: number) => bytes / 1024
     const rows = targets.map((target) => {
       const list = runs.get(target) ?? []
       const name = targetNames[target] ?? target
       const reason = unavailable.get(target)
-      if (reason || list.length === 0) return [name, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', reason ?? '']
+      if (reason || list.length === 0)
+        return [name, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', reason ?? '']
       const isBase = target === 'plain'
       return [
         name,
@@ -175,7 +197,11 @@ export async function runFanout(options: BenchOptions): Promise<Section> {
       const label = target === 'ssekit-node' ? 'node adapter' : 'Hono adapter'
       const reason = unavailable.get(target) ?? unavailable.get('plain')
       if (reason) {
-        checks.push({ claim: `${label} at ${formatNumber(size)}: RSS/conn <= 1.25x the seed`, measured: reason, pass: undefined })
+        checks.push({
+          claim: `${label} at ${formatNumber(size)}: RSS/conn <= 1.25x the seed`,
+          measured: reason,
+          pass: undefined,
+        })
         continue
       }
       const rss = ratio(target, 'rssPerConnection')
@@ -194,10 +220,17 @@ export async function runFanout(options: BenchOptions): Promise<Section> {
         })
       }
     }
-    if (!unavailable.has('ssekit-hono') && !unavailable.has('hono-streamSSE') && size === sizes.at(-1)) {
+    if (
+      !unavailable.has('ssekit-hono') &&
+      !unavailable.has('hono-streamSSE') &&
+      size === plan.at(-1)?.[0]
+    ) {
       const ours = runs.get('ssekit-hono') ?? []
       const hono = runs.get('hono-streamSSE') ?? []
-      const values = ours.map((run, index) => run.rssPerConnection / ((hono[index] as Run | undefined)?.rssPerConnection ?? Number.NaN))
+      const values = ours.map(
+        (run, index) =>
+          run.rssPerConnection / ((hono[index] as Run | undefined)?.rssPerConnection ?? Number.NaN),
+      )
       const summary = summarize(values)
       checks.push({
         claim: `Hono adapter at ${formatNumber(size)}: RSS/conn <= 0.5x Hono streamSSE (issue 4)`,
@@ -208,7 +241,7 @@ export async function runFanout(options: BenchOptions): Promise<Section> {
   }
   return {
     title: '4. Fan-out to idle connections',
-    method: `N idle streams held by one raw-socket client process; server memory read after two full GCs before and after opening them (per connection = growth / streams added); then three broadcasts, each stamped by the server when it starts writing and timed at the client per connection (every connection must receive it; the table gives the median over the three of the last client's latency and of the p99). ${rounds} interleaved round(s) per size, fresh processes per run; ratios per round against the seed (lower is better for every column here).`,
+    method: `N idle streams held by one raw-socket client process; server memory read after two full GCs before and after opening them (per connection = growth / streams added); then three broadcasts, each stamped by the server when it starts writing and timed at the client per connection (every connection must receive it; the table gives the median over the three of the last client's latency and of the p99). ${plan.map(([size, rounds]) => `${formatNumber(size)}: ${rounds} round${rounds === 1 ? '' : 's'}`).join(', ')}, targets interleaved, fresh processes per run; ratios per round against the seed (lower is better for every column here).`,
     blocks,
     checks,
     notMeasured,

@@ -11,7 +11,7 @@
  * writer (template string + `res.write` + await `drain`).
  */
 import { startChild } from './_child.ts'
-import { errorMessage, type BenchOptions, bySize, type Check, type Section } from './_report.ts'
+import { type BenchOptions, bySize, type Check, errorMessage, type Section } from './_report.ts'
 import { rotate, startServer, targetNames } from './_servers.ts'
 import { formatNumber, formatRatio, formatSummary, markdownTable, summarize } from './_stats.ts'
 
@@ -27,7 +27,12 @@ async function runOnce(target: string, count: number): Promise<Run | { unavailab
   if ('unavailable' in started) return started
   const { child: server, port } = started.server
   const warmup = Math.max(1000, Math.round(count / 10))
-  const client = startChild('_load-client.ts', ['stream', String(port), String(warmup), String(count)])
+  const client = startChild('_load-client.ts', [
+    'stream',
+    String(port),
+    String(warmup),
+    String(count),
+  ])
   try {
     const result = await client.next<{ type: 'stream-result'; events: number; ms: number }>(
       'stream-result',
@@ -54,7 +59,7 @@ async function runOnce(target: string, count: number): Promise<Run | { unavailab
 
 export async function runLoopback(options: BenchOptions): Promise<Section> {
   const count = bySize(options.scale, { full: 1_000_000, quick: 300_000, smoke: 5_000 })
-  const rounds = bySize(options.scale, { full: 3, quick: 2, smoke: 1 })
+  const rounds = bySize(options.scale, { full: 2, quick: 2, smoke: 1 })
   const runs = new Map<string, Run[]>(targets.map((target) => [target, []]))
   const unavailable = new Map<string, string>()
   for (let round = 0; round < rounds; round++) {
@@ -84,19 +89,36 @@ export async function runLoopback(options: BenchOptions): Promise<Section> {
   const rows = targets.map((target) => {
     const reason = unavailable.get(target)
     const list = runs.get(target) ?? []
-    if (reason || list.length === 0) return [targetNames[target] ?? target, 'n/a', 'n/a', 'n/a', 'n/a', reason ?? '']
+    if (reason || list.length === 0)
+      return [targetNames[target] ?? target, 'n/a', 'n/a', 'n/a', 'n/a', reason ?? '']
     return [
       targetNames[target] ?? target,
       formatSummary(summarize(list.map((run) => run.eventsPerSecond))),
-      target === 'plain' ? '1.00x (reference)' : formatRatio(ratio(target, 'plain', 'eventsPerSecond')),
+      target === 'plain'
+        ? '1.00x (reference)'
+        : formatRatio(ratio(target, 'plain', 'eventsPerSecond')),
       formatSummary(summarize(list.map((run) => run.cpuSecondsPerMillion))),
-      target === 'plain' ? '1.00x (reference)' : formatRatio(ratio(target, 'plain', 'cpuSecondsPerMillion')),
-      target === 'hono-streamSSE' ? '1.00x' : formatRatio(ratio(target, 'hono-streamSSE', 'eventsPerSecond')),
+      target === 'plain'
+        ? '1.00x (reference)'
+        : formatRatio(ratio(target, 'plain', 'cpuSecondsPerMillion')),
+      target === 'hono-streamSSE'
+        ? '1.00x'
+        : formatRatio(ratio(target, 'hono-streamSSE', 'eventsPerSecond')),
     ]
   })
-  const check = (claim: string, target: string, reference: string, key: keyof Run, pass: (value: number) => boolean): Check => {
+  const check = (
+    claim: string,
+    target: string,
+    reference: string,
+    key: keyof Run,
+    pass: (value: number) => boolean,
+  ): Check => {
     if (unavailable.has(target) || unavailable.has(reference)) {
-      return { claim, measured: unavailable.get(target) ?? unavailable.get(reference) ?? '', pass: undefined }
+      return {
+        claim,
+        measured: unavailable.get(target) ?? unavailable.get(reference) ?? '',
+        pass: undefined,
+      }
     }
     const summary = ratio(target, reference, key)
     return { claim, measured: formatRatio(summary), pass: summary.n > 0 && pass(summary.median) }
@@ -107,15 +129,46 @@ export async function runLoopback(options: BenchOptions): Promise<Section> {
     method: `${formatNumber(count)} small events on one connection, as fast as backpressure allows, ${rounds} interleaved rounds, a fresh server and client process per run (after a warm-up stream of a tenth of the size on the same server). Events/s is measured by the raw-socket client from request to last byte (it must count exactly ${formatNumber(count)} events); server CPU is the server process's user + system time from request to response end. better-sse's \`push()\` ignores backpressure, so its loop waits for \`drain\` itself.`,
     blocks: [
       markdownTable(
-        ['server', 'events/s', 'events/s vs seed', 'server CPU s per 1M events', 'CPU/event vs seed', 'events/s vs Hono streamSSE'],
+        [
+          'server',
+          'events/s',
+          'events/s vs seed',
+          'server CPU s per 1M events',
+          'CPU/event vs seed',
+          'events/s vs Hono streamSSE',
+        ],
         rows,
       ),
     ],
     checks: [
-      check('node adapter >= 1.5x the seed writer in events/s', 'ssekit-node', 'plain', 'eventsPerSecond', (value) => value >= 1.5),
-      check('node adapter server CPU per event <= the seed writer', 'ssekit-node', 'plain', 'cpuSecondsPerMillion', (value) => value <= 1),
-      check('node adapter >= 3x Hono streamSSE in events/s', 'ssekit-node', 'hono-streamSSE', 'eventsPerSecond', (value) => value >= 3),
-      check('Hono adapter >= 2x Hono streamSSE in events/s (issue 4)', 'ssekit-hono', 'hono-streamSSE', 'eventsPerSecond', (value) => value >= 2),
+      check(
+        'node adapter >= 1.5x the seed writer in events/s',
+        'ssekit-node',
+        'plain',
+        'eventsPerSecond',
+        (value) => value >= 1.5,
+      ),
+      check(
+        'node adapter server CPU per event <= the seed writer',
+        'ssekit-node',
+        'plain',
+        'cpuSecondsPerMillion',
+        (value) => value <= 1,
+      ),
+      check(
+        'node adapter >= 3x Hono streamSSE in events/s',
+        'ssekit-node',
+        'hono-streamSSE',
+        'eventsPerSecond',
+        (value) => value >= 3,
+      ),
+      check(
+        'Hono adapter >= 2x Hono streamSSE in events/s (issue 4)',
+        'ssekit-hono',
+        'hono-streamSSE',
+        'eventsPerSecond',
+        (value) => value >= 2,
+      ),
     ],
   }
 }

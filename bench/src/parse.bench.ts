@@ -8,7 +8,7 @@
  *   same chunks is the ceiling no parser that decodes UTF-8 can pass;
  * - stream pipelines from a `ReadableStream<Uint8Array>` to parsed events (reference:
  *   `pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())`).
- * Every contender's output is checked once (event count and total data length) before timing.
+ * Every contender's output is checked after round one (event count and total data length).
  * mitata times one full pass per sample with a GC before each sample outside the timed region;
  * contenders are interleaved for several rounds (order rotating), and the tables give the median
  * pass over rounds with min-max, and the per-round speed ratio against the reference.
@@ -20,13 +20,15 @@ import { createParser as createParserV3 } from 'eventsource-parser-v3'
 import { events as fetchEventStreamEvents } from 'fetch-event-stream'
 import { type Contender, interleave, type Measured, speedups } from './_interleave.ts'
 import { loadParser, loadParseStream } from './_ours.ts'
+import { type BenchOptions, bySize, type Check, type Section } from './_report.ts'
 import {
-  type BenchOptions,
-  bySize,
-  type Check,
-  type Section,
-} from './_report.ts'
-import { createRandom, formatNumber, formatRatio, formatSummary, markdownTable, summarize } from './_stats.ts'
+  createRandom,
+  formatNumber,
+  formatRatio,
+  formatSummary,
+  markdownTable,
+  summarize,
+} from './_stats.ts'
 import { packageVersion } from './_versions.ts'
 
 interface Fixture {
@@ -330,7 +332,9 @@ function table(fixture: Fixture, measured: Measured[], referenceName: string): s
     if (entry.unavailable || entry.roundTimes.length === 0) {
       return [entry.name, 'n/a', 'n/a', entry.unavailable ?? 'not measured']
     }
-    const mibPerSecond = summarize(entry.roundTimes.map((ns) => fixture.bytes / 1048576 / (ns / 1e9)))
+    const mibPerSecond = summarize(
+      entry.roundTimes.map((ns) => fixture.bytes / 1048576 / (ns / 1e9)),
+    )
     const eventsPerSecond = summarize(entry.roundTimes.map((ns) => fixture.events / (ns / 1e9)))
     const ratio =
       entry === reference ? '1.00x (reference)' : formatRatio(summarize(speedups(reference, entry)))
@@ -356,18 +360,19 @@ function check(
 }
 
 export async function runParse(options: BenchOptions): Promise<Section> {
-  const rounds = bySize(options.scale, { full: 4, quick: 2, smoke: 1 })
+  const rounds = bySize(options.scale, { full: 3, quick: 2, smoke: 1 })
   const budgetMs = bySize(options.scale, { full: 100, quick: 50, smoke: 1 })
   const blocks: string[] = []
   const checks: Check[] = []
   const notMeasured: Section['notMeasured'] = []
   for (const fixture of fixtures(options)) {
     options.log(`parse: ${fixture.name} (${fixture.chunks.length} chunks)`)
-    const settings = { rounds, budgetMs, slowPassMs: 700, log: options.log }
+    const settings = { rounds, budgetMs, slowPassMs: 400, log: options.log }
     const feed = await interleave(await feedContenders(fixture), settings)
     const stream = await interleave(await streamContenders(fixture), settings)
     for (const entry of [...feed, ...stream]) {
-      if (entry.unavailable) notMeasured.push({ name: `${entry.name} (${fixture.name})`, reason: entry.unavailable })
+      if (entry.unavailable)
+        notMeasured.push({ name: `${entry.name} (${fixture.name})`, reason: entry.unavailable })
     }
     blocks.push(
       `#### ${fixture.name}: ${fixture.description} (${formatNumber(fixture.bytes / 1048576)} MiB, ${formatNumber(fixture.chunks.length)} chunks)`,
@@ -375,7 +380,13 @@ export async function runParse(options: BenchOptions): Promise<Section> {
       table(fixture, stream, streamReference),
     )
     checks.push(
-      check(`createParser >= 2x eventsource-parser (${fixture.name})`, feed, feedReference, 'ssekit createParser', 2),
+      check(
+        `createParser >= 2x eventsource-parser (${fixture.name})`,
+        feed,
+        feedReference,
+        'ssekit createParser',
+        2,
+      ),
       check(
         `parseEventStream >= 3x EventSourceParserStream pipeline (${fixture.name})`,
         stream,
@@ -388,7 +399,7 @@ export async function runParse(options: BenchOptions): Promise<Section> {
   return {
     title: '1. Parser',
     method:
-      'In-process (mitata `measure`, GC before each sample outside the timed region). Fixtures are built and chunked up front; each contender\'s event count and total data length are checked before timing. Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.7 s are measured in two rounds only.',
+      "In-process (mitata `measure`, GC before each sample outside the timed region). Fixtures are built and chunked up front; each contender's event count and total data length are checked (a contender with a wrong result gets no figures). Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.4 s are measured in two rounds only.",
     blocks,
     checks,
     notMeasured,

@@ -13,10 +13,19 @@ import { type BenchOptions, type Check, type Section, withTimeout } from './_rep
 
 const packageDirectory = fileURLToPath(new URL('../../packages/redis/', import.meta.url))
 
-function runHubBench(quick: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runHubBench(
+  quick: boolean,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions', 'source', 'bench/hub.bench.ts', ...(quick ? ['--quick'] : [])],
+    [
+      '--import',
+      'tsx',
+      '--conditions',
+      'source',
+      'bench/hub.bench.ts',
+      ...(quick ? ['--quick'] : []),
+    ],
     { cwd: packageDirectory, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let stdout = ''
@@ -30,17 +39,22 @@ function runHubBench(quick: boolean): Promise<{ code: number | null; stdout: str
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     child.on('exit', (code) => resolve({ code, stdout, stderr }))
   })
-  return withTimeout(exited, 240_000, 'packages/redis/bench/hub.bench.ts').catch((error: unknown) => {
-    child.kill('SIGKILL')
-    throw error
-  })
+  return withTimeout(exited, 240_000, 'packages/redis/bench/hub.bench.ts').catch(
+    (error: unknown) => {
+      child.kill('SIGKILL')
+      throw error
+    },
+  )
 }
 
 /** The first number in the table row whose label starts with `label`. */
 function rowMedian(table: string, label: string): number | undefined {
   const row = table.split('\n').find((line) => line.startsWith(`| ${label}`))
   const cell = row?.split('|')[2]
-  const match = cell?.replaceAll(',', '').replaceAll(' ', '').match(/^-?[\d.]+/)
+  const match = cell
+    ?.replaceAll(',', '')
+    .replaceAll(' ', '')
+    .match(/^-?[\d.]+/)
   return match ? Number(match[0]) : undefined
 }
 

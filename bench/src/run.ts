@@ -11,6 +11,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { arch, cpus, release, totalmem } from 'node:os'
+import type { BenchOptions, Scale, Section } from './_report.ts'
+import { errorMessage } from './_report.ts'
+import { packageVersion } from './_versions.ts'
 import { runBundleSize } from './bundle-size.bench.ts'
 import { runEncode } from './encode.bench.ts'
 import { runFanout } from './fanout.bench.ts'
@@ -18,9 +21,6 @@ import { runLoopback } from './loopback.bench.ts'
 import { runParse } from './parse.bench.ts'
 import { runRedis } from './redis.bench.ts'
 import { runSlowConsumer } from './slow-consumer.bench.ts'
-import type { BenchOptions, Scale, Section } from './_report.ts'
-import { errorMessage } from './_report.ts'
-import { packageVersion } from './_versions.ts'
 
 const workloads: Record<string, (options: BenchOptions) => Promise<Section>> = {
   parse: runParse,
@@ -103,7 +103,9 @@ async function main() {
 }
 
 function render(sections: Section[], scale: Scale, seconds: string): string {
-  const versions = peers.map((name) => `${name.replace(/-v3$/, '')} ${packageVersion(name)}`).join(', ')
+  const versions = peers
+    .map((name) => `${name.replace(/-v3$/, '')} ${packageVersion(name)}`)
+    .join(', ')
   const summary = sections.flatMap((section) =>
     section.checks.map((check) => {
       const verdict = check.pass === undefined ? 'not measured' : check.pass ? 'met' : '**missed**'

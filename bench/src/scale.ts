@@ -10,10 +10,10 @@
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { runFanoutOnce } from './fanout.bench.ts'
 import { errorMessage } from './_report.ts'
 import { targetNames } from './_servers.ts'
 import { formatNumber, markdownTable } from './_stats.ts'
+import { runFanoutOnce } from './fanout.bench.ts'
 
 const limit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim())
 // The client and the server are separate processes, each needs one descriptor per stream.
@@ -29,7 +29,14 @@ for (const target of targets) {
     try {
       const result = await runFanoutOnce(target, step, log)
       if ('unavailable' in result) {
-        rows.push([targetNames[target] ?? target, formatNumber(step), 'n/a', 'n/a', 'n/a', result.unavailable])
+        rows.push([
+          targetNames[target] ?? target,
+          formatNumber(step),
+          'n/a',
+          'n/a',
+          'n/a',
+          result.unavailable,
+        ])
         break
       }
       rows.push([
@@ -43,7 +50,14 @@ for (const target of targets) {
       log(`${target} ${step}: p99 ${result.p99.toFixed(0)} ms`)
       if (result.p99 > 1000) break
     } catch (error) {
-      rows.push([targetNames[target] ?? target, formatNumber(step), 'n/a', 'n/a', 'n/a', errorMessage(error).split('\n')[0] ?? ''])
+      rows.push([
+        targetNames[target] ?? target,
+        formatNumber(step),
+        'n/a',
+        'n/a',
+        'n/a',
+        errorMessage(error).split('\n')[0] ?? '',
+      ])
       break
     }
   }
@@ -51,7 +65,17 @@ for (const target of targets) {
 const markdown = [
   `Measured by \`npm run bench:scale\` on ${new Date().toISOString().slice(0, 16)} UTC, open-files limit ${limit} per process (the hard limit here; it cannot be raised inside this container, so the run stops at ${formatNumber(maximum)} streams). Each step: a fresh server process and one raw-socket client process; RSS growth per stream after two GCs; three broadcasts, p99 and last-client latency (median of the three). The run stops for a target once p99 passes 1 s.`,
   '',
-  markdownTable(['server', 'idle streams', 'RSS KB/stream', 'RSS for the streams, MB', 'broadcast p99 ms', 'last client ms'], rows),
+  markdownTable(
+    [
+      'server',
+      'idle streams',
+      'RSS KB/stream',
+      'RSS for the streams, MB',
+      'broadcast p99 ms',
+      'last client ms',
+    ],
+    rows,
+  ),
 ].join('\n')
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
 writeFileSync(new URL('../results/connection-scale.md', import.meta.url), `${markdown}\n`)

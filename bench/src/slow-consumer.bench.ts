@@ -45,7 +45,12 @@ async function runOnce(target: string, seconds: number): Promise<Run | { unavail
   const started = await startServer(target)
   if ('unavailable' in started) return started
   const { child: server, port } = started.server
-  const client = startChild('_load-client.ts', ['slow', String(port), String(seconds), String(readRate)])
+  const client = startChild('_load-client.ts', [
+    'slow',
+    String(port),
+    String(seconds),
+    String(readRate),
+  ])
   try {
     const done = await server.next<{
       type: 'slow-done'
@@ -54,12 +59,18 @@ async function runOnce(target: string, seconds: number): Promise<Run | { unavail
       peakRss: number
       producedBytes: number
     }>('slow-done', seconds * 1000 + 60_000, `${target}: slow consumer`)
-    const read = await client.next<{ type: 'slow-result'; bytes: number }>('slow-result', 30_000, 'client result')
+    const read = await client.next<{ type: 'slow-result'; bytes: number }>(
+      'slow-result',
+      30_000,
+      'client result',
+    )
     return {
       peakRssGrowth: done.peakRss - done.baseline.rss,
       rssGrowthAfterGc: done.after.rss - done.baseline.rss,
       retainedGrowth:
-        done.after.heapUsed + done.after.external - (done.baseline.heapUsed + done.baseline.external),
+        done.after.heapUsed +
+        done.after.external -
+        (done.baseline.heapUsed + done.baseline.external),
       producedBytes: done.producedBytes,
       readBytes: read.bytes,
     }
@@ -91,7 +102,8 @@ export async function runSlowConsumer(options: BenchOptions): Promise<Section> {
     const name = targetNames[target] ?? target
     const reason = unavailable.get(target)
     if (reason || list.length === 0) return [name, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', reason ?? '']
-    const cell = (pick: (run: Run) => number) => formatSummary(summarize(list.map((run) => mb(pick(run)))))
+    const cell = (pick: (run: Run) => number) =>
+      formatSummary(summarize(list.map((run) => mb(pick(run)))))
     return [
       name,
       cell((run) => run.peakRssGrowth),
@@ -135,7 +147,15 @@ export async function runSlowConsumer(options: BenchOptions): Promise<Section> {
     method: `One stream per server; the producer could push 50 MB/s of 1 KiB events for ${seconds} s; the client reads ${formatNumber(readRate / 1024)} KiB/s. Memory is the server process's, relative to a reading after two GCs when the request arrived. "Retained" is heap + external memory still held after two GCs at the end: what the server is really buffering. ${rounds === 1 ? 'One run per target (interleaving is moot: the result is a bound, not a speed).' : `${rounds} rounds.`} All figures in MiB. RSS also grows when V8 enlarges its young generation under allocation (the seed's writer, which holds at most one frame, shows how much), so the RSS bar for ours is relative to the seed's; "produced" minus "client read" beyond the retained memory sits in the kernel's loopback socket buffers.`,
     blocks: [
       markdownTable(
-        ['server', 'peak RSS growth', 'RSS growth after GC', 'retained (heap + external) after GC', 'produced', 'client read', 'note'],
+        [
+          'server',
+          'peak RSS growth',
+          'RSS growth after GC',
+          'retained (heap + external) after GC',
+          'produced',
+          'client read',
+          'note',
+        ],
         rows,
       ),
     ],

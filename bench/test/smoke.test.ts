@@ -2,12 +2,12 @@
 // results (events counted, bytes checked), so `npm run bench` cannot silently measure nothing.
 // Speed is never asserted here.
 import { describe, expect, it } from 'vitest'
+import type { Section } from '../src/_report.ts'
 import { runBundleSize } from '../src/bundle-size.bench.ts'
 import { runEncode } from '../src/encode.bench.ts'
 import { runFanout } from '../src/fanout.bench.ts'
 import { runLoopback } from '../src/loopback.bench.ts'
 import { runParse } from '../src/parse.bench.ts'
-import type { Section } from '../src/_report.ts'
 import { runSlowConsumer } from '../src/slow-consumer.bench.ts'
 
 const options = { scale: 'smoke', log: () => {} } as const

@@ -114,7 +114,10 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       throw new HttpError(400, 'conversationId must be 8 to 64 letters, digits, - or _')
     }
     if (started.has(conversationId)) {
-      throw new HttpError(409, `already started: resume with GET /api/chat/${conversationId}/stream`)
+      throw new HttpError(
+        409,
+        `already started: resume with GET /api/chat/${conversationId}/stream`,
+      )
     }
     if (figures.generationsRunning >= maxGenerations) {
       throw new HttpError(429, 'too many answers are being generated, try again in a moment')
@@ -205,7 +208,8 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       })
       return
     }
-    if (method === 'GET' && path === '/api/figures') return sendJson(response, 200, figures.snapshot())
+    if (method === 'GET' && path === '/api/figures')
+      return sendJson(response, 200, figures.snapshot())
     if (method === 'POST' && path === '/api/chat') return startChat(request, response)
     if (chat !== null) {
       const [, conversationId = '', action] = chat

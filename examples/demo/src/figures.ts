@@ -15,13 +15,7 @@ export class Figures {
   chatResumes = 0
   generationsRunning = 0
   private readonly openByKind: Record<string, number> = {}
-  private readonly closed: Record<CloseReason, number> = {
-    end: 0,
-    cancel: 0,
-    error: 0,
-    abort: 0,
-    shutdown: 0,
-  }
+  private readonly closed: Partial<Record<CloseReason, number>> = {}
   private readonly startedAt = Date.now()
   private lastSample = { at: Date.now(), events: 0, rate: 0 }
   private readonly log: Logger
@@ -41,7 +35,7 @@ export class Figures {
       },
       onClose: ({ reason, events, bytes, durationMs }) => {
         this.openByKind[kind] = (this.openByKind[kind] ?? 1) - 1
-        this.closed[reason]++
+        this.closed[reason] = (this.closed[reason] ?? 0) + 1
         this.log.info({ msg: 'stream close', kind, path, reason, events, bytes, durationMs })
       },
     }

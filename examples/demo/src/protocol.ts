@@ -45,8 +45,8 @@ export interface FiguresSnapshot {
   /** Events written to clients per second, over the last sample, and in all. */
   eventsPerSecond: number
   eventsSent: number
-  /** Streams ended, by why (`cancel`: the client left). */
-  closed: Record<'end' | 'cancel' | 'error' | 'abort' | 'shutdown', number>
+  /** Streams ended, by why (`end`, `cancel`: the client left, `shutdown`...). */
+  closed: Record<string, number>
   /** From the hub's `stats()`. */
   subscribers: number
   topics: number

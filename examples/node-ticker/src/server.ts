@@ -2,11 +2,10 @@ import { closeEventStreams } from '@ssekit/node'
 import { createTickerServer } from './app.ts'
 import { createTicker } from './ticker.ts'
 
-const port = Number(process.env['PORT'] ?? 3000)
+const { PORT } = process.env
+const port = Number(PORT ?? 3000)
 if (!(Number.isInteger(port) && port >= 0 && port < 65_536)) {
-  console.error(
-    `PORT must be a port number (0 to 65535); got ${JSON.stringify(process.env['PORT'])}`,
-  )
+  console.error(`PORT must be a port number (0 to 65535); got ${JSON.stringify(PORT)}`)
   process.exit(1)
 }
 

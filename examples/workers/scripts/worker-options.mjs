@@ -8,6 +8,12 @@ export const workerFile = fileURLToPath(new URL('../dist/worker.js', import.meta
 export const compatibilityDate = '2026-04-20'
 
 /**
+ * Keep in step with `compatibility_flags` in wrangler.jsonc: without `enable_request_signal`,
+ * workerd tells a Worker nothing when the client leaves, so a stream's producer would run on.
+ */
+export const compatibilityFlags = ['enable_request_signal']
+
+/**
  * @param {{ host?: string, port?: number }} [listen]
  * @returns {import('miniflare').MiniflareOptions}
  */
@@ -16,6 +22,7 @@ export function workerOptions(listen = {}) {
     modules: true,
     scriptPath: workerFile,
     compatibilityDate,
+    compatibilityFlags,
     durableObjects: { STREAM_STATS: 'StreamStats' },
     host: listen.host ?? '127.0.0.1',
     port: listen.port ?? 0,

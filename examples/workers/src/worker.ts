@@ -8,7 +8,6 @@
  */
 import { sse } from '@ssekit/hono'
 import { Hono } from 'hono'
-import { compress } from 'hono/compress'
 
 /** The slice of the Workers runtime types this example uses (no `@cloudflare/workers-types` needed). */
 interface DurableObjectStub {
@@ -68,9 +67,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 const app = new Hono<{ Bindings: Env }>()
-
-// Safe with event streams: the core sends `Cache-Control: no-transform`, which compress() honours.
-app.use(compress())
 
 app.get('/', (c) =>
   c.text('GET /events (?interval=ms) streams ticks; GET /stats counts open and closed streams\n'),

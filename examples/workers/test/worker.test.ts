@@ -58,7 +58,9 @@ let miniflare: Miniflare
 let origin: string
 
 beforeAll(async () => {
-  await promisify(execFile)(process.execPath, ['scripts/build.mjs'], { cwd: import.meta.dirname })
+  await promisify(execFile)(process.execPath, ['scripts/build.mjs'], {
+    cwd: new URL('..', import.meta.url),
+  })
   miniflare = new Miniflare(workerOptions())
   origin = (await withTimeout(miniflare.ready, 15_000, 'workerd listens')).origin
 })
@@ -66,11 +68,20 @@ afterAll(async () => {
   await miniflare?.dispose()
 })
 
-const stats = async (counter: string): Promise<{ opened: number; closed: number }> =>
-  (await fetch(`${origin}/stats?counter=${counter}`)).json() as Promise<{
-    opened: number
-    closed: number
-  }>
+interface Counts {
+  opened: number
+  closed: number
+}
+
+/** Polls `/stats` (the Durable Object) until `done` accepts the counts, for at most 5 s. */
+async function statsOnce(counter: string, done: (counts: Counts) => boolean): Promise<Counts> {
+  const deadline = Date.now() + 5000
+  for (;;) {
+    const counts = (await (await fetch(`${origin}/stats?counter=${counter}`)).json()) as Counts
+    if (done(counts) || Date.now() > deadline) return counts
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
 
 describe('examples/workers on workerd', () => {
   test('answers with event-stream headers and no connection headers', async () => {
@@ -144,14 +155,12 @@ describe('examples/workers on workerd', () => {
     const stream = frames(response)
     await stream.next('opening frame')
     await stream.next('first tick')
-    expect(await stats(counter)).toEqual({ opened: 1, closed: 0 })
+    expect(await statsOnce(counter, (value) => value.opened === 1)).toEqual({
+      opened: 1,
+      closed: 0,
+    })
     controller.abort()
-    const deadline = Date.now() + 5000
-    let after = await stats(counter)
-    while (after.closed === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25))
-      after = await stats(counter)
-    }
+    const after = await statsOnce(counter, (value) => value.closed === 1)
     expect(after).toEqual({ opened: 1, closed: 1 })
   })
 })

@@ -42,6 +42,13 @@ export interface EventSink {
    * detail of the original error; every other ending goes through `close()`.
    */
   error(reason: unknown): void
+  /**
+   * `true` when the consumer never modifies or transfers a chunk it is given (node:http `write()`
+   * copies into the socket). Then an event from `createEncodedEvent` that makes up a chunk alone is
+   * written as the very bytes every other stream shares; otherwise it is copied first, so no
+   * consumer can corrupt the others' frames.
+   */
+  readonly sharesChunks?: boolean | undefined
 }
 
 /**
@@ -75,6 +82,19 @@ export interface EventPumpOptions extends EventStreamHooks {
   lastEventId?: string | undefined
   /** Ends the stream (reason `abort`) when it fires. */
   signal?: AbortSignal | undefined
+  /**
+   * Ends the stream cleanly (reason `lifetime`) after this many milliseconds plus a random share
+   * of `lifetimeJitter`. The client reconnects with its `Last-Event-ID`, so nothing a hub keeps is
+   * lost; what it gains: long-lived connections rebalance across servers after a deploy or a
+   * scale-out, and authorisation is checked again on the new request. Off by default.
+   */
+  maxLifetime?: number | undefined
+  /**
+   * Up to this many milliseconds (uniformly random per stream) are added to `maxLifetime`, so the
+   * streams a server opened together do not all end, and reconnect, in the same instant.
+   * @defaultValue a tenth of `maxLifetime`
+   */
+  lifetimeJitter?: number | undefined
   /**
    * Called when the source throws. Return an event to send it as the last one (the client never
    * sees the error itself unless you put it there); return nothing to just end the stream.
@@ -220,6 +240,7 @@ class Pump implements EventPump, HeartbeatTarget {
   private events = 0
   private bytes = 0
   private cleanup: Promise<void> | undefined
+  private lifetimeTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(source: EventStreamSource, sink: EventSink, options: EventPumpOptions) {
     const { heartbeat = defaultHeartbeat, retry, signal } = options
@@ -243,6 +264,7 @@ class Pump implements EventPump, HeartbeatTarget {
       opening = encoder.encode(`retry: ${retry}\n\n`)
     }
     const highWaterMark = highWaterMarkOf(options)
+    const lifetime = lifetimeOf(options)
     if (
       typeof source !== 'function' &&
       !isIterable(source, Symbol.asyncIterator) &&
@@ -295,6 +317,11 @@ class Pump implements EventPump, HeartbeatTarget {
     }
     if (this.state !== State.Open) return
     if (this.heartbeatInterval > 0) addHeartbeat(this)
+    if (lifetime !== undefined) {
+      this.lifetimeTimer = setTimeout(() => void this.finish('lifetime', true), lifetime)
+      // Like heartbeats, a lifetime alone must not keep a process alive.
+      ;(this.lifetimeTimer as { unref?: () => void }).unref?.()
+    }
     this.advance()
   }
 
@@ -465,7 +492,12 @@ class Pump implements EventPump, HeartbeatTarget {
       chunk = encoder.encode(this.text)
     } else {
       if (this.text !== '') parts.push(encoder.encode(this.text))
-      chunk = parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts)
+      chunk =
+        parts.length > 1
+          ? concat(parts)
+          : this.sink.sharesChunks === true
+            ? (parts[0] as Uint8Array)
+            : (parts[0] as Uint8Array).slice()
       this.parts = undefined
       this.partsBytes = 0
     }
@@ -537,6 +569,7 @@ class Pump implements EventPump, HeartbeatTarget {
     }
     this.state = State.Closed
     if (this.heartbeatInterval > 0) removeHeartbeat(this)
+    if (this.lifetimeTimer !== undefined) clearTimeout(this.lifetimeTimer)
     if (this.onSignalAbort !== undefined) {
       this.options.signal?.removeEventListener('abort', this.onSignalAbort)
       this.onSignalAbort = undefined
@@ -589,6 +622,31 @@ export function highWaterMarkOf(options: EventPumpOptions): number {
     )
   }
   return highWaterMark
+}
+
+/** This stream's lifetime in ms (jitter drawn), or undefined when `maxLifetime` is not set. */
+function lifetimeOf(options: EventPumpOptions): number | undefined {
+  const { maxLifetime, lifetimeJitter } = options
+  if (maxLifetime === undefined) {
+    if (lifetimeJitter !== undefined) {
+      throw new SseError('invalid-option', '`lifetimeJitter` needs `maxLifetime` to be set')
+    }
+    return undefined
+  }
+  const jitter = lifetimeJitter ?? Math.floor(maxLifetime / 10)
+  if (!Number.isSafeInteger(maxLifetime) || maxLifetime < 1 || maxLifetime > maxHeartbeat) {
+    throw new SseError(
+      'invalid-option',
+      `\`maxLifetime\` must be a whole number of milliseconds between 1 and ${maxHeartbeat}, got ${String(maxLifetime)}`,
+    )
+  }
+  if (!Number.isSafeInteger(jitter) || jitter < 0 || maxLifetime + jitter > maxHeartbeat) {
+    throw new SseError(
+      'invalid-option',
+      `\`lifetimeJitter\` must be a whole number of milliseconds from 0, got ${String(lifetimeJitter)}`,
+    )
+  }
+  return maxLifetime + Math.floor(Math.random() * jitter)
 }
 
 async function returnIterator(iterator: AnyIterator): Promise<void> {

@@ -50,7 +50,7 @@ export function formatEvent(event: SseEvent): string {
   }
   if (type !== undefined) {
     if (typeof type !== 'string') throw notAString('event', type)
-    if (crOrLf.test(type)) {
+    if (breaksLine(type, crOrLf, false)) {
       throw new SseError('invalid-field', 'The `event` field must not contain CR or LF', {
         field: 'event',
       })
@@ -59,7 +59,7 @@ export function formatEvent(event: SseEvent): string {
   }
   if (id !== undefined) {
     if (typeof id !== 'string') throw notAString('id', id)
-    if (crLfOrNul.test(id)) {
+    if (breaksLine(id, crLfOrNul, true)) {
       // Clients ignore an id that contains NUL, so it would silently break resumption.
       throw new SseError('invalid-field', 'The `id` field must not contain CR, LF or NUL', {
         field: 'id',
@@ -146,6 +146,16 @@ export function createEncodedEvent(event: SseEvent): EncodedEvent {
 export function encodedFrameOf(event: SseEvent): Uint8Array | undefined {
   const frame = (event as Partial<EncodedEvent>)[frameKey]
   return frame instanceof Uint8Array ? frame : undefined
+}
+
+/** Whether `value` holds CR or LF (or NUL, with `nul`); a loop beats a regular expression on short ids. */
+function breaksLine(value: string, pattern: RegExp, nul: boolean): boolean {
+  if (value.length > 32) return pattern.test(value)
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index)
+    if (code === 10 || code === 13 || (nul && code === 0)) return true
+  }
+  return false
 }
 
 function prefixLines(prefix: string, text: string): string {

@@ -53,9 +53,8 @@ function headerValue(headers: RequestLike['headers']): string | undefined {
   if (typeof (headers as { get?: unknown }).get === 'function') {
     return (headers as { get(name: string): string | null }).get('last-event-id') ?? undefined
   }
-  // node:http lower-cases header names.
-  const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[
-    'last-event-id'
-  ]
+  // node:http lower-cases header names; a hand-made object may not.
+  const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>
+  const value = record['last-event-id'] ?? record['Last-Event-ID']
   return typeof value === 'string' ? value : value?.[0]
 }

@@ -49,10 +49,11 @@ export type EventStreamSource =
  * - `cancel`: the consumer (the client) went away or cancelled the stream;
  * - `error`: the source threw;
  * - `abort`: the `signal` passed in options fired;
- * - `shutdown`: the server is closing every stream.
+ * - `shutdown`: the server is closing every stream;
+ * - `lifetime`: the stream reached its `maxLifetime` (the client reconnects and resumes).
  * @public
  */
-export type CloseReason = 'end' | 'cancel' | 'error' | 'abort' | 'shutdown'
+export type CloseReason = 'end' | 'cancel' | 'error' | 'abort' | 'shutdown' | 'lifetime'
 
 /** What `onClose` reports about a finished stream. @public */
 export interface EventStreamSummary {

@@ -1,5 +1,6 @@
 // The behaviour every Hub backend must have, written once and run against the memory hub
 // (hub-memory.test.ts) and the Redis hub (packages/redis/test/redis-hub.test.ts).
+import { getEventListeners } from 'node:events'
 import { type Hub, type HubOptions, SseError, type SseEvent } from '@ssekit/core'
 import { afterEach, describe, expect, it } from 'vitest'
 
@@ -290,6 +291,23 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       expect(hub.stats().disconnects).toBe(0)
     })
 
+    it('delivers an event bigger than the whole byte bound on its own rather than never', async () => {
+      const hub = await open()
+      const topic = freshTopic('oversized')
+      const waiting = hub.subscribe(topic, { queue: { maxBytes: 100, policy: 'wait' } })
+      const dropping = hub.subscribe(topic, { queue: { maxBytes: 100, policy: 'drop-oldest' } })
+      await withTimeout(Promise.all([waiting.ready, dropping.ready]), 5000, 'ready')
+      const big = 'y'.repeat(1000)
+      const id = await hub.publish(topic, { data: big })
+      // Both still hold their id-only block, so the big event does not fit behind it.
+      const [waitingHead, waitingBig] = await take(waiting, 2, 'waiting')
+      expect(waitingHead?.data).toBeUndefined()
+      expect(waitingBig).toMatchObject({ id, data: big })
+      const afterDrop = await take(dropping, 2, 'dropping')
+      expect(JSON.parse(afterDrop[0]?.data as string)).toEqual({ dropped: 1 })
+      expect(afterDrop[1]).toMatchObject({ id, data: big })
+    })
+
     it('disconnects a waiting subscriber that consumes nothing for waitTimeout', async () => {
       const hub = await open()
       const topic = freshTopic('wait-timeout')
@@ -446,8 +464,12 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
     it('leaves nothing behind after 1000 subscribe/unsubscribe cycles', async () => {
       const hub = await open()
       const topic = freshTopic('cycles')
+      // One long-lived signal (a server's shutdown signal, say) shared by every subscription.
+      const shared = new AbortController()
       for (let cycle = 0; cycle < 1000; cycle++) {
-        const subscription = hub.subscribe(cycle % 2 === 0 ? topic : `${topic}-${cycle % 7}`)
+        const subscription = hub.subscribe(cycle % 2 === 0 ? topic : `${topic}-${cycle % 7}`, {
+          signal: shared.signal,
+        })
         if (cycle % 3 === 0) await withTimeout(subscription.ready, 5000, `ready ${cycle}`)
         await subscription.return()
       }
@@ -459,6 +481,7 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
         'topics released',
       )
       expect(hub.stats()).toMatchObject({ topics: 0, subscribers: 0, queuedBytes: 0 })
+      expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0)
       // The hub still works afterwards.
       const subscription = hub.subscribe(topic)
       await take(subscription, 1, 'head after cycles')

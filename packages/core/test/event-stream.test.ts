@@ -4,8 +4,8 @@ import {
   type EventStreamSummary,
   type SseEvent,
 } from '@ssekit/core'
+import { createEventPump, heartbeatStats } from '@ssekit/core/adapter'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { heartbeatStats } from '../src/_heartbeat.ts'
 import {
   decode,
   PushSource,
@@ -231,15 +231,23 @@ describe('createEventStream: coalescing', () => {
   it('writes a pre-encoded event’s own bytes, alone or among others', async () => {
     const shared = createEncodedEvent({ event: 'shared', data: 'once' })
     const bytes = (shared as unknown as Record<symbol, Uint8Array>)[Symbol.for('ssekit.frame')]
-    // Alone: passed through as it is.
+    // Alone: a ReadableStream consumer might modify or transfer it, so it gets a copy.
     const lone = async function* () {
       yield shared
     }
     const loneReader = createEventStream(lone(), { heartbeat: false }).getReader()
     await loneReader.read()
     const loneChunk = await withTimeout(loneReader.read(), 2_000, 'the lone pre-encoded frame')
-    expect(loneChunk.value).toBe(bytes)
+    expect(loneChunk.value).not.toBe(bytes)
+    expect(loneChunk.value).toEqual(bytes)
+    loneChunk.value?.fill(0)
+    expect(decode(bytes as Uint8Array)).toBe('event: shared\ndata: once\n\n')
     await loneReader.cancel()
+    // A sink that promises not to touch chunks gets the shared bytes themselves.
+    const written: Uint8Array[] = []
+    const sink = { write: (chunk: Uint8Array) => written.push(chunk) > 0, close() {}, error() {} }
+    createEventPump([shared], { ...sink, sharesChunks: true }, { heartbeat: false })
+    expect(written[1]).toBe(bytes)
     // Mixed: copied in order between formatted frames.
     const text = await readText(
       createEventStream([{ data: 'a' }, shared, { data: 'b' }, shared], { heartbeat: false }),

@@ -40,7 +40,7 @@ describe('memory hub', () => {
 
   it('keeps delivering to everyone when a hook throws, and reports the error', async () => {
     const reported: unknown[] = []
-    const global = globalThis as { reportError?: (error: unknown) => void }
+    const global = globalThis as { reportError?: ((error: unknown) => void) | undefined }
     const original = global.reportError
     global.reportError = (error) => reported.push(error)
     try {
@@ -54,7 +54,8 @@ describe('memory hub', () => {
       for (const subscription of [dropping, ...others]) await subscription.ready
       for (const subscription of others) await take(subscription, 1, 'head')
       const id = await hub.publish('t', { data: 'x' })
-      for (const subscription of others) expect((await take(subscription, 1, 'event'))[0]?.id).toBe(id)
+      for (const subscription of others)
+        expect((await take(subscription, 1, 'event'))[0]?.id).toBe(id)
       expect(reported).toEqual([new Error('broken metrics')])
       await hub.close()
     } finally {

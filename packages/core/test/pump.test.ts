@@ -1,7 +1,7 @@
+import { getEventListeners } from 'node:events'
 import { type EventStreamSummary, SseError } from '@ssekit/core'
-import { createEventPump } from '@ssekit/core/adapter'
+import { createEventPump, heartbeatStats } from '@ssekit/core/adapter'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { heartbeatStats } from '../src/_heartbeat.ts'
 import { PushSource, RecordingSink, withTimeout } from './_helpers.ts'
 
 describe('heartbeat', () => {
@@ -76,6 +76,28 @@ describe('heartbeat', () => {
   })
 })
 
+describe('heartbeat scheduler recovery', () => {
+  it('replaces a timer that died with the fake clock it was armed on', async () => {
+    vi.useFakeTimers({ now: 0 })
+    const stranded = createEventPump(new PushSource(), new RecordingSink(), { heartbeat: 1_000 })
+    vi.useRealTimers()
+    const sink = new RecordingSink()
+    const pump = createEventPump(new PushSource(), sink, { heartbeat: 20 })
+    try {
+      await withTimeout(
+        vi.waitFor(() => expect(sink.chunks.length).toBeGreaterThan(1), { timeout: 1_500 }),
+        2_000,
+        'a heartbeat on the real clock',
+      )
+      expect(sink.text.startsWith(':\n\n:\n\n')).toBe(true)
+    } finally {
+      await pump.cancel()
+      await stranded.cancel()
+    }
+    expect(heartbeatStats()).toEqual({ streams: 0, timerArmed: false })
+  })
+})
+
 describe('cancel', () => {
   it('runs return(), aborts the source signal, stops the heartbeat, reports once', async () => {
     const onClose = vi.fn<(summary: EventStreamSummary) => void>()
@@ -141,6 +163,19 @@ describe('cancel', () => {
     const already = new RecordingSink()
     createEventPump(new PushSource(), already, { signal: AbortSignal.abort() })
     expect(already.closed).toBe(1)
+  })
+
+  it('1 000 open/cancel cycles on one shared signal leave no listener and no heartbeat', async () => {
+    const shared = new AbortController()
+    for (let cycle = 0; cycle < 1_000; cycle++) {
+      const source = new PushSource()
+      const pump = createEventPump(source, new RecordingSink(), { signal: shared.signal })
+      if (cycle % 2 === 0) source.push('x')
+      await pump.cancel()
+      expect(source.returnCalls).toBe(1)
+    }
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0)
+    expect(heartbeatStats()).toEqual({ streams: 0, timerArmed: false })
   })
 
   it('close(finalEvent) writes the event, closes the sink and reports shutdown', async () => {

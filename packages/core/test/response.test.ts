@@ -93,6 +93,7 @@ describe('lastEventIdFrom', () => {
   it('reads a node:http-shaped request (lower-case header object, path-only url)', () => {
     expect(lastEventIdFrom({ headers: { 'last-event-id': '3' }, url: '/events' })).toBe('3')
     expect(lastEventIdFrom({ headers: { 'last-event-id': ['4', '5'] } })).toBe('4')
+    expect(lastEventIdFrom({ headers: { 'Last-Event-ID': '6' } })).toBe('6')
     expect(lastEventIdFrom({ headers: {}, url: '/events?x=1&lastEventId=12' })).toBe('12')
     expect(lastEventIdFrom({ headers: {}, url: '/events' })).toBeUndefined()
     expect(lastEventIdFrom({ headers: {} })).toBeUndefined()

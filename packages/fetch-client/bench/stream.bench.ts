@@ -39,11 +39,18 @@ const tokens = encoder.encode(
   Array.from({ length: 200_000 }, (_, index) => `data: {"text":"tok${index % 100}"}\n\n`).join(''),
 )
 const json2k = encoder.encode(
-  Array.from({ length: 20_000 }, (_, index) => `id: ${index}\ndata: ${JSON.stringify({ index, payload: 'x'.repeat(1980) })}\n\n`).join(''),
+  Array.from(
+    { length: 20_000 },
+    (_, index) => `id: ${index}\ndata: ${JSON.stringify({ index, payload: 'x'.repeat(1980) })}\n\n`,
+  ).join(''),
 )
 const fixtures: [string, Uint8Array[], number][] = [
   ['200k token events, 64 KiB chunks', chunk(tokens, () => 65_536), 200_000],
-  ['200k token events, random 1-100 B chunks', chunk(tokens, () => 1 + Math.floor(random() * 100)), 200_000],
+  [
+    '200k token events, random 1-100 B chunks',
+    chunk(tokens, () => 1 + Math.floor(random() * 100)),
+    200_000,
+  ],
   ['20k 2 KB JSON events, 64 KiB chunks', chunk(json2k, () => 65_536), 20_000],
 ]
 
@@ -56,7 +63,7 @@ async function ours(chunks: Uint8Array[]): Promise<number> {
 async function pipeline(chunks: Uint8Array[]): Promise<number> {
   let events = 0
   const stream = body(chunks)
-    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
     .pipeThrough(new EventSourceParserStream()) as unknown as AsyncIterable<unknown>
   for await (const _ of stream) events++
   return events
@@ -66,9 +73,12 @@ function cpuMs(): number {
   const { user, system } = process.cpuUsage()
   return (user + system) / 1000
 }
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN
 
-console.log('| fixture | ssekit parseEventStream ms | TextDecoderStream + EventSourceParserStream ms | ratio |')
+console.log(
+  '| fixture | ssekit parseEventStream ms | TextDecoderStream + EventSourceParserStream ms | ratio |',
+)
 console.log('| --- | --- | --- | --- |')
 for (const [name, chunks, expected] of fixtures) {
   const mine: number[] = []

@@ -5,6 +5,8 @@ import type { ParserOptions, ServerSentEvent } from './types.ts'
 export interface EventReader {
   /** The next event; reads the body only when no parsed event is waiting. */
   next(): Promise<IteratorResult<ServerSentEvent, undefined>>
+  /** The next already-parsed event, or `undefined` when reading is needed. */
+  poll(): ServerSentEvent | undefined
   /** Hands over every event already parsed and not yet taken (at most one chunk's worth). */
   takeQueued(): ServerSentEvent[]
   /** Cancels the body and drops what is queued. */
@@ -61,6 +63,9 @@ export function createEventReader(
         return Promise.resolve({ done: false, value: queue[head++] as ServerSentEvent })
       }
       return fill()
+    },
+    poll() {
+      return head < queue.length ? queue[head++] : undefined
     },
     takeQueued() {
       const rest = queue.slice(head)

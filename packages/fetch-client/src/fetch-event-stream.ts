@@ -72,7 +72,17 @@ export interface RetryContext {
   error: SseError | undefined
 }
 
-/** A `fetch`-shaped function, for proxies, HTTP/2 agents or tests. @public */
+/**
+ * A `fetch`-shaped function, for proxies, HTTP/2 agents or tests.
+ * @example
+ * ```ts
+ * const loggingFetch: FetchFunction = (input, init) => {
+ *   console.log('connecting', String(input))
+ *   return fetch(input, init)
+ * }
+ * ```
+ * @public
+ */
 export type FetchFunction = (input: Request | string | URL, init?: RequestInit) => Promise<Response>
 
 /**
@@ -268,9 +278,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   const maxElapsedMs = nonNegative(maxElapsedMsOption, 'maxElapsedMs', Number.POSITIVE_INFINITY)
   const idleTimeoutMs = nonNegative(idleTimeoutOption, 'idleTimeoutMs', 0)
   if (reconnect !== 'auto' && reconnect !== 'always' && reconnect !== 'never') {
-    throw new TypeError(
-      `fetchEventStream: reconnect must be 'auto', 'always' or 'never', got ${String(reconnect)}`,
-    )
+    throw new TypeError(`reconnect must be 'auto', 'always' or 'never', got ${reconnect}`)
   }
   const fetchImpl: FetchFunction =
     fetchOption ?? ((target, options) => globalThis.fetch(target, options))
@@ -380,14 +388,10 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     const now = Date.now()
     failingSince ??= now
     if (attempt > maxRetries || now - failingSince > maxElapsedMs) {
-      throw new SseError(
-        'retries-exhausted',
-        `Gave up reconnecting after ${attempt - 1} attempts`,
-        {
-          cause: error,
-          status: error?.status,
-        },
-      )
+      throw new SseError('retries-exhausted', `Gave up after ${attempt - 1} retries`, {
+        cause: error,
+        status: error?.status,
+      })
     }
     const delayMs =
       retryAfterMs ??
@@ -448,7 +452,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     } catch (cause) {
       if (ended) return undefined
       if (timedOut) return idleError()
-      return new SseError('network', `The event stream request failed: ${describe(cause)}`, {
+      return new SseError('network', `Request failed: ${describe(cause)}`, {
         cause,
       })
     } finally {
@@ -470,16 +474,16 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
         retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now())
       }
       return response.status !== 200
-        ? new SseError('bad-status', `The event stream answered HTTP ${response.status}`, {
+        ? new SseError('bad-status', `HTTP ${response.status}`, {
             status: response.status,
             headers: response.headers,
             body,
           })
-        : new SseError(
-            'bad-content-type',
-            `The event stream answered with content type ${JSON.stringify(contentType)}, not text/event-stream`,
-            { status: response.status, headers: response.headers, body },
-          )
+        : new SseError('bad-content-type', `Content type ${contentType}, not text/event-stream`, {
+            status: response.status,
+            headers: response.headers,
+            body,
+          })
     }
     parser.reset()
     eventsThisConnection = 0
@@ -505,14 +509,14 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
       return timedOut ? idleError() : result
     } catch (cause) {
       if (timedOut) return idleError()
-      return new SseError('network', `The event stream broke: ${describe(cause)}`, { cause })
+      return new SseError('network', `Stream broke: ${describe(cause)}`, { cause })
     } finally {
       clearTimeout(timer)
     }
   }
 
   function idleError(): SseError {
-    return new SseError('idle-timeout', `No bytes arrived for ${idleTimeoutMs} ms`)
+    return new SseError('idle-timeout', `No bytes for ${idleTimeoutMs} ms`)
   }
 
   async function step(): Promise<IteratorResult<Event>> {
@@ -637,7 +641,7 @@ function describe(cause: unknown): string {
 function nonNegative(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new TypeError(`fetchEventStream: ${name} must be a number >= 0, got ${String(value)}`)
+    throw new TypeError(`${name} must be a number >= 0, got ${value}`)
   }
   return value
 }

@@ -93,17 +93,22 @@ export function parseEventStream(
         lock.releaseLock()
       }
     }
+    const slowNext = async (): Promise<IteratorResult<ServerSentEvent, undefined>> => {
+      try {
+        const result = await events.next()
+        if (result.done) finish()
+        return result
+      } catch (error) {
+        finish()
+        throw error
+      }
+    }
     return {
-      async next() {
-        if (!open) return { done: true, value: undefined }
-        try {
-          const result = await events.next()
-          if (result.done) finish()
-          return result
-        } catch (error) {
-          finish()
-          throw error
-        }
+      next() {
+        if (!open) return Promise.resolve({ done: true, value: undefined })
+        // Events parsed from the current chunk need no read: one settled promise each.
+        const event = events.poll()
+        return event === undefined ? slowNext() : Promise.resolve({ done: false, value: event })
       },
       async return(value?: unknown) {
         if (open) {

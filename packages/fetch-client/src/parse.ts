@@ -10,10 +10,10 @@ const LF = 10
 const SPACE = 32
 const COLON = 58
 
-/** @internal Default for `maxLineBytes`: 1 MiB. */
-export const DEFAULT_MAX_LINE_BYTES = 1_048_576
-/** @internal Default for `maxEventBytes`: 8 MiB. */
-export const DEFAULT_MAX_EVENT_BYTES = 8_388_608
+/** Default for `maxLineBytes`: 1 MiB. */
+const DEFAULT_MAX_LINE_BYTES = 1_048_576
+/** Default for `maxEventBytes`: 8 MiB. */
+const DEFAULT_MAX_EVENT_BYTES = 8_388_608
 
 /**
  * Creates the fast core of ssekit's client: a synchronous parser fed with the raw bytes of a
@@ -46,7 +46,7 @@ export const DEFAULT_MAX_EVENT_BYTES = 8_388_608
 export function createParser(options: ParserOptions): EventStreamParser {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(
-      `createParser(options) needs an options object, got ${typeof options === 'function' ? 'a function. Did you mean createParser({ onEvent: fn })?' : String(options)}`,
+      `createParser needs an options object${typeof options === 'function' ? ': did you mean createParser({ onEvent: fn })?' : ''}`,
     )
   }
   const { onEvent, onId, onRetry, onComment, onError } = options
@@ -201,17 +201,31 @@ export function createParser(options: ParserOptions): EventStreamParser {
           processLine(line, 0, line.length)
           position = lineFeed + 1
         } else if (
-          data === undefined &&
-          text.charCodeAt(lineFeed + 1) === LF &&
           text.charCodeAt(position) === 100 &&
           text.charCodeAt(position + 1) === 97 &&
           text.charCodeAt(position + 2) === 116 &&
           text.charCodeAt(position + 3) === 97 &&
           text.charCodeAt(position + 4) === COLON
         ) {
-          data = fieldValue(text, position + 5, lineFeed)
+          // `data:` lines, inline; a one-line event followed by its blank line dispatches at once.
+          const start =
+            text.charCodeAt(position + 5) === SPACE && position + 5 < lineFeed
+              ? position + 6
+              : position + 5
+          const value = text.slice(start, lineFeed)
+          if (data === undefined) {
+            data = value
+            if (text.charCodeAt(lineFeed + 1) === LF) {
+              dispatch()
+              position = lineFeed + 2
+            } else position = lineFeed + 1
+          } else {
+            data = `${data}\n${value}`
+            position = lineFeed + 1
+          }
+        } else if (lineFeed === position) {
           dispatch()
-          position = lineFeed + 2
+          position = lineFeed + 1
         } else {
           processLine(text, position, lineFeed)
           position = lineFeed + 1
@@ -282,19 +296,9 @@ export function createParser(options: ParserOptions): EventStreamParser {
 
   function checkLimits(): void {
     if (pendingBytes > maxLineBytes) {
-      fail(
-        new SseError(
-          'line-too-long',
-          `An event stream line grew past maxLineBytes (${maxLineBytes} bytes) without a line end`,
-        ),
-      )
+      fail(new SseError('line-too-long', `A line passed maxLineBytes (${maxLineBytes})`))
     } else if (eventBytes > maxEventBytes && (data !== undefined || pending !== '')) {
-      fail(
-        new SseError(
-          'event-too-large',
-          `An event grew past maxEventBytes (${maxEventBytes} bytes) without the blank line that ends it`,
-        ),
-      )
+      fail(new SseError('event-too-large', `An event passed maxEventBytes (${maxEventBytes})`))
     }
   }
 
@@ -354,7 +358,7 @@ function limitOption(value: number | undefined, name: string, fallback: number):
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
     throw new TypeError(
-      `createParser: ${name} must be a positive number of bytes (or Infinity to switch the limit off), got ${String(value)}`,
+      `${name} must be a positive number of bytes (Infinity: no limit), got ${value}`,
     )
   }
   return value

@@ -45,13 +45,13 @@ export function createByteStreamPump(
     onClose(reason)
   }
 
-  const stop = async (reason: CloseReason): Promise<void> => {
+  let cleanup: Promise<void> = Promise.resolve()
+  const stop = (reason: CloseReason): Promise<void> => {
     finish(reason)
-    try {
-      await reader.cancel()
-    } catch {
+    cleanup = reader.cancel().catch(() => {
       // The stream already failed; there is nothing left to release.
-    }
+    })
+    return cleanup
   }
 
   const read = (): void => {
@@ -101,11 +101,11 @@ export function createByteStreamPump(
       read()
     },
     cancel(reason = 'cancel') {
-      if (closed) return Promise.resolve()
+      if (closed) return cleanup
       return stop(reason)
     },
     close(finalEvent) {
-      if (closed) return Promise.resolve()
+      if (closed) return cleanup
       const done = stop('shutdown')
       if (finalEvent !== undefined && atFrameBoundary) sink.write(encodeEvent(finalEvent))
       sink.close()

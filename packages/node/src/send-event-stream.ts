@@ -72,6 +72,8 @@ const pumpOnlyOptions = [
   'onError',
   'onOpen',
   'onClose',
+  'maxLifetime',
+  'lifetimeJitter',
 ] as const
 
 const connectionHeaders = new Set([
@@ -131,6 +133,13 @@ export function sendEventStream(
   assertArguments(request, target, source, byteStream, options)
 
   const headers = responseHeaders(request.httpVersionMajor < 2, options.headers)
+  if (request.method === 'HEAD') {
+    // node drops a HEAD response's body and reports every write as a success, so a source would
+    // run unchecked (an infinite sync one would block the process): answer the headers, start nothing.
+    target.writeHead(200, headers)
+    target.end()
+    return Promise.resolve('end')
+  }
   const drainTimeout = options.drainTimeout ?? 30_000
   let headWritten = false
   let ended = false
@@ -138,7 +147,6 @@ export function sendEventStream(
   let stallTimer: ReturnType<typeof setTimeout> | undefined
   let pumpDone = false
   let responseDone = false
-  let cancelling: Promise<void> | undefined
   let reason: CloseReason = 'cancel'
   let settled = false
   let resolveSettled: (reason: CloseReason) => void = () => {}
@@ -192,8 +200,8 @@ export function sendEventStream(
     target.off('close', onGone)
     target.off('error', onGone)
     openEventStreams.delete(entry)
-    if (cancelling === undefined) resolveSettled(reason)
-    else void cancelling.then(() => resolveSettled(reason))
+    // Once the pump has closed, cancel() only returns its cleanup: the source's return().
+    void pump.cancel().then(() => resolveSettled(reason))
   }
 
   const onPumpClosed = (closeReason: CloseReason): void => {
@@ -210,22 +218,24 @@ export function sendEventStream(
     pump.resume()
   }
   const onFinish = (): void => {
+    // Http2ServerResponse emits 'finish' also when the client reset the stream.
+    if (!ended) return onGone()
     responseDone = true
     settle()
   }
   const onGone = (): void => {
-    if (gone) return
+    if (responseDone) return
     gone = true
+    // Cancelling calls onClose at once; responseDone is set after it so that settle() runs here,
+    // when `pump` is sure to exist, and not from inside that call.
+    if (!pump.closed) void pump.cancel('cancel')
     responseDone = true
-    if (!pump.closed) cancelling = pump.cancel('cancel')
     settle()
   }
 
   // The client may have left while the application awaited something before calling us.
-  if (isGone(request, target)) {
-    gone = true
-    responseDone = true
-  }
+  const goneAlready = isGone(request, target)
+  gone = goneAlready
 
   const pump: EventPump = byteStream
     ? createByteStreamPump(source, sink, onPumpClosed, options.signal)
@@ -240,7 +250,11 @@ export function sendEventStream(
 
   const entry: OpenEventStream = {
     close(finalEvent) {
-      void pump.close(finalEvent)
+      pump.close(finalEvent).catch(() => {
+        // An event that cannot be encoded: end without it rather than not at all.
+        void pump.cancel('shutdown')
+        endResponse()
+      })
     },
     destroy() {
       target.destroy()
@@ -248,9 +262,8 @@ export function sendEventStream(
     settled: settledPromise,
   }
 
-  if (gone) {
-    if (!pump.closed) cancelling = pump.cancel('cancel')
-    settle()
+  if (goneAlready) {
+    onGone()
     return settledPromise
   }
   configureSocket(request, target)

@@ -49,6 +49,7 @@ describe('client disconnects', () => {
     const server = createServer((request, response) => {
       const beforeResponse = listenerCounts(response)
       const beforeSocket = listenerCounts(request.socket)
+      let sourceReturned = false
       const settled = sendEventStream(
         request,
         response,
@@ -61,10 +62,12 @@ describe('client disconnects', () => {
             }
           } finally {
             returned++
+            sourceReturned = true
           }
         },
         { heartbeat: 50 },
       ).then((reason) => {
+        if (!sourceReturned) leftovers.push("settled before the source's return() ran")
         const afterResponse = listenerCounts(response)
         const afterSocket = listenerCounts(request.socket)
         for (const name of watchedEvents) {

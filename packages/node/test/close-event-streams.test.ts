@@ -100,6 +100,55 @@ describe('closeEventStreams', () => {
     }
   })
 
+  it('ends ReadableStream sources too, writing the retry hint only between frames', async () => {
+    const encoder = new TextEncoder()
+    const cancelled: string[] = []
+    const partialWritten = deferred()
+    const byteStream = (name: string, chunk: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode(chunk))
+        },
+        // Asked for more: the chunk above has been read and written to the response.
+        pull() {
+          if (name === 'partial') partialWritten.resolve()
+        },
+        cancel() {
+          cancelled.push(name)
+        },
+      })
+    const server = createServer((request, response) => {
+      const whole = request.url === '/whole'
+      void sendEventStream(
+        request,
+        response,
+        whole
+          ? byteStream('whole', 'data: whole frame\n\n')
+          : byteStream('partial', 'data: half a fra'),
+      )
+    })
+    const { url, close } = await listen(server)
+    try {
+      const whole = await connect(`${url}/whole`)
+      expect(await whole.nextFrame('the whole frame')).toBe('data: whole frame')
+      const partial = await connect(`${url}/partial`)
+      await withTimeout(partialWritten.promise, 2_000, 'the partial frame is written')
+      const result = await withTimeout(
+        closeEventStreams({ retry: 700, retryJitter: 0 }),
+        5_000,
+        'closeEventStreams',
+      )
+      expect(result).toEqual({ closed: 2, destroyed: 0 })
+      expect(await whole.nextFrame('the retry hint')).toBe('retry: 700')
+      expect(await whole.ended('the end')).toBe('')
+      // A retry line here would have joined the half-written frame.
+      expect(await partial.ended('the end without a retry line')).toBe('data: half a fra')
+      expect(cancelled.sort()).toEqual(['partial', 'whole'])
+    } finally {
+      await close()
+    }
+  })
+
   it('resolves at once with nothing open, and rejects bad options with a TypeError', async () => {
     expect(await closeEventStreams()).toEqual({ closed: 0, destroyed: 0 })
     await expect(closeEventStreams({ graceMs: -1 })).rejects.toThrow(TypeError)

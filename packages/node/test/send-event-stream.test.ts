@@ -4,7 +4,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http'
-import { createEventStream } from '@ssekit/core'
+import { createEventStream, SseError } from '@ssekit/core'
 import { type SendEventStreamOptions, sendEventStream } from '@ssekit/node'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openEventStreams } from '../src/_registry.ts'
@@ -99,6 +99,28 @@ describe('sendEventStream on node:http', () => {
     expect(closes).toEqual(['error'])
   })
 
+  it('ends the response cleanly when the signal passed in options aborts', async () => {
+    const controller = new AbortController()
+    const returned = deferred()
+    const { url, settled } = await serveStream(
+      async function* ({ signal }) {
+        try {
+          yield { data: 'one' }
+          await new Promise((resolve) => signal.addEventListener('abort', resolve))
+        } finally {
+          returned.resolve()
+        }
+      },
+      { signal: controller.signal },
+    )
+    const client = await connect(url)
+    expect(await client.nextEvent('the first event')).toBe('data: one')
+    controller.abort()
+    expect(await client.ended('a clean end on abort')).toBe('')
+    expect(await withTimeout(settled, 2_000, 'settles on abort')).toBe('abort')
+    await withTimeout(returned.promise, 2_000, "the source's return() ran")
+  })
+
   it('adds extra headers but refuses ones that break the framing', async () => {
     const { url } = await serveStream([{ data: 'x' }], {
       headers: { 'Access-Control-Allow-Origin': '*' },
@@ -142,6 +164,30 @@ describe('sendEventStream on node:http', () => {
     await withTimeout(returned.promise, 2_000, "the source's return() ran")
   })
 
+  it('answers a HEAD request with the headers only, without starting the source', async () => {
+    let started = 0
+    const { url, settled } = await serveStream(async function* () {
+      started++
+      for (let id = 0; id < 1_000; id++) {
+        yield { data: 'nobody reads this' }
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    })
+    const response = await withTimeout(
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const clientRequest = httpRequest(url, { method: 'HEAD', agent: false }, resolve)
+        clientRequest.on('error', reject)
+        clientRequest.end()
+      }),
+      5_000,
+      'the HEAD response',
+    )
+    expect(response.statusCode).toBe(200)
+    expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    expect(await withTimeout(settled, 2_000, 'HEAD settles')).toBe('end')
+    expect(started).toBe(0)
+  })
+
   it('throws a TypeError for arguments that cannot work', async () => {
     const errors: unknown[] = []
     const url = await serve((request, response) => {
@@ -159,6 +205,14 @@ describe('sendEventStream on node:http', () => {
           errors.push(error)
         }
       }
+      try {
+        void sendEventStream(request, response, [], { heartbeat: -5 })
+      } catch (error) {
+        // A stream option that cannot work: core's typed error, thrown before anything was sent.
+        if (SseError.isInstance(error) && error.code === 'invalid-option' && !response.headersSent) {
+          errors.push(new TypeError('invalid-option as expected'))
+        } else errors.push(error)
+      }
       response.write('already started')
       try {
         void sendEventStream(request, response, [])
@@ -169,11 +223,12 @@ describe('sendEventStream on node:http', () => {
     })
     const client = await connect(url)
     await client.ended('the response')
-    expect(errors).toHaveLength(6)
+    expect(errors).toHaveLength(7)
     for (const error of errors) expect(error).toBeInstanceOf(TypeError)
     expect(String(errors[0])).toContain('wrap it')
     expect(String(errors[2])).toContain('retry')
-    expect(String(errors[5])).toContain('already sent')
+    expect(String(errors[5])).toContain('invalid-option as expected')
+    expect(String(errors[6])).toContain('already sent')
   })
 
   it('settles at once when the client left before the stream started', async () => {

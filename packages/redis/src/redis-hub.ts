@@ -171,6 +171,7 @@ export async function createRedisBackend(
     new Redis(options.url ?? 'redis://127.0.0.1:6379', {
       ...connectionOptions,
       commandTimeout: timeout,
+      enableAutoPipelining: true,
     })
   // The reader's own deadline: a blocking XREAD that outlives its BLOCK time by this much is on a
   // connection that died silently.
@@ -181,10 +182,12 @@ export async function createRedisBackend(
   })
   command.on('error', reportError)
   reader.on('error', reportError)
-  const where =
-    options.url ?? `${command.options.host ?? '127.0.0.1'}:${command.options.port ?? 6379}`
+  // Host and port only: a URL may carry a password, and this ends up in error messages and logs.
+  const where = `${command.options.host ?? '127.0.0.1'}:${command.options.port ?? 6379}`
+  let readerId: string | undefined
   try {
     await withDeadline(Promise.all([connected(command), reader.connect()]), timeout)
+    readerId = String(await reader.client('ID'))
   } catch (error) {
     reader.disconnect()
     if (ownsCommand) command.disconnect()
@@ -199,7 +202,6 @@ export async function createRedisBackend(
 
   const readers = new Map<string, TopicReader>()
   const maintainedAt = new Map<string, number>()
-  let readerId: string | undefined
   let closed = false
   let wake: (() => void) | undefined
 
@@ -247,7 +249,6 @@ export async function createRedisBackend(
       })
       .catch(noop)
   })
-  readerId = String(await reader.client('ID'))
 
   async function readLoop(): Promise<void> {
     while (!closed) {

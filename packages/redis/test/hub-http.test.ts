@@ -58,7 +58,8 @@ async function* eventsOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Parse
       for (const line of block.split('\n')) {
         if (line.startsWith(':') || line === '') continue
         const [field, value] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]
-        if (field === 'data') event.data = event.data === undefined ? value : `${event.data}\n${value}`
+        if (field === 'data')
+          event.data = event.data === undefined ? value : `${event.data}\n${value}`
         else if (field === 'id' || field === 'event') event[field] = value
       }
       if (Object.keys(event).length > 0) yield event
@@ -69,7 +70,11 @@ async function* eventsOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Parse
 
 async function open(url: string, headers: Record<string, string> = {}) {
   const controller = new AbortController()
-  const response = await withTimeout(fetch(url, { headers, signal: controller.signal }), 5000, `GET ${url}`)
+  const response = await withTimeout(
+    fetch(url, { headers, signal: controller.signal }),
+    5000,
+    `GET ${url}`,
+  )
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
   const events = eventsOf(response.body as ReadableStream<Uint8Array>)
   return {
@@ -106,15 +111,19 @@ describe('hubs over node:http', () => {
     const [head] = await onA.take(1, 'id-only block on A')
     expect(head?.data).toBeUndefined()
     const ids: string[] = []
-    for (let index = 1; index <= 6; index++) ids.push(await second.publish('room:1', { data: `m${index}` }))
+    for (let index = 1; index <= 6; index++)
+      ids.push(await second.publish('room:1', { data: `m${index}` }))
     const seen = await onA.take(3, 'three events on A')
     onA.close()
-    for (let index = 7; index <= 9; index++) ids.push(await first.publish('room:1', { data: `m${index}` }))
+    for (let index = 7; index <= 9; index++)
+      ids.push(await first.publish('room:1', { data: `m${index}` }))
     const onB = await open(`${urlB}/room%3A1`, { 'last-event-id': seen[2]?.id as string })
     const rest = await onB.take(6, 'the rest on B')
     onB.close()
     expect([...seen, ...rest].map((event) => event.id)).toEqual(ids)
-    expect([...seen, ...rest].map((event) => event.data)).toEqual(ids.map((_, index) => `m${index + 1}`))
+    expect([...seen, ...rest].map((event) => event.data)).toEqual(
+      ids.map((_, index) => `m${index + 1}`),
+    )
   })
 
   it('a client that stops reading is cut off at its bound while the others get everything', async () => {
@@ -155,7 +164,8 @@ describe('hubs over node:http', () => {
     // Batches of 4 events (32 KiB, under the bound), each one waited for by the reading clients:
     // they never fall behind, the stalled one falls further behind with every batch.
     for (let batch = 0; batch < total / 4; batch++) {
-      for (let index = 0; index < 4; index++) await hub.publish('feed', { data: `${batch}:${payload}` })
+      for (let index = 0; index < 4; index++)
+        await hub.publish('feed', { data: `${batch}:${payload}` })
       peakQueued = Math.max(peakQueued, hub.stats().queuedBytes)
       await withTimeout(
         (async () => {

@@ -52,12 +52,15 @@ async function until(condition: () => boolean | Promise<boolean>, label: string,
 describe('createRedisHub', () => {
   it('fails at start with a clear error when Redis cannot be reached', async () => {
     const port = await freePort()
-    const error = await createRedisHub({ url: `redis://127.0.0.1:${port}`, timeout: 2000 }).catch(
-      (caught: unknown) => caught,
-    )
+    const error = await createRedisHub({
+      url: `redis://user:hunter2@127.0.0.1:${port}`,
+      timeout: 2000,
+    }).catch((caught: unknown) => caught)
     expect(SseError.isInstance(error)).toBe(true)
     expect((error as SseError).code).toBe('backend-unavailable')
     expect((error as SseError).message).toContain(`127.0.0.1:${port}`)
+    // The password in the URL never reaches the message (and so the logs).
+    expect((error as SseError).message).not.toContain('hunter2')
   })
 
   it('uses two connections per hub whatever the number of subscribers and topics', async () => {
@@ -96,6 +99,14 @@ describe('createRedisHub', () => {
     await until(() => hub.stats().topics === 0, 'topics released')
     expect(hub.stats()).toMatchObject({ subscribers: 0, queuedBytes: 0 })
     expect(await connections()).toBe(before + 2)
+    // The shared reader dropped every topic: publishing to them makes it issue no XREAD at all.
+    const reads = async () =>
+      Number(/cmdstat_xread:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0)
+    const readsBefore = await reads()
+    for (let index = 0; index < 20; index++)
+      await hub.publish(`cycle-${index % 10}`, { data: 'nobody' })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(await reads()).toBe(readsBefore)
     // The shared reader still serves a new subscriber promptly.
     const subscription = hub.subscribe('cycle-3')
     await take(subscription, 1, 'head')

@@ -24,6 +24,14 @@ export interface ConformanceSupport {
   clientAbort: boolean
   /** A reader that stops reading pauses the producer (memory stays bounded). */
   boundedProducer: boolean
+  /** Every open stream gets its heartbeat comments, also after other streams closed. */
+  heartbeat: boolean
+  /**
+   * Every one of many clients leaving at once is noticed. When `false` (a runtime that loses some
+   * disconnects), the connect/abort cycles check that at least 90 % of the streams closed, that
+   * the count settles, and that no stream closed for a wrong reason, and say so in the title.
+   */
+  everyDisconnectNoticed: boolean
 }
 
 /** A running server under test. */
@@ -178,19 +186,50 @@ export function runSseConformance(options: ConformanceOptions): void {
       }
     })
 
-    test('sends heartbeat comments while the source is idle', async () => {
-      const key = uniqueKey('heartbeat')
-      const stream = await open('idle', `key=${key}&heartbeat=100&retry=3000`)
-      try {
-        const first = await stream.nextFrame('opening frame')
-        expect(first?.retry).toBe('3000')
-        const heartbeat = await stream.nextFrame('a heartbeat after the idle period')
-        expect(heartbeat?.data).toBeUndefined()
-        expect(heartbeat?.comments.length).toBeGreaterThan(0)
-      } finally {
-        stream.cancel()
-      }
-    })
+    test.skipIf(!supports.heartbeat)(
+      `sends heartbeat comments while the source is idle${supports.heartbeat ? '' : ' (gap: heartbeat)'}`,
+      async () => {
+        const key = uniqueKey('heartbeat')
+        const stream = await open('idle', `key=${key}&heartbeat=100&retry=3000`)
+        try {
+          const first = await stream.nextFrame('opening frame')
+          expect(first?.retry).toBe('3000')
+          const heartbeat = await stream.nextFrame('a heartbeat after the idle period')
+          expect(heartbeat?.data).toBeUndefined()
+          expect(heartbeat?.comments.length).toBeGreaterThan(0)
+        } finally {
+          stream.cancel()
+        }
+      },
+    )
+
+    test.skipIf(!supports.heartbeat)(
+      `heartbeats keep flowing on one stream after another stream closes${supports.heartbeat ? '' : ' (gap: heartbeat)'}`,
+      async () => {
+        // Heartbeats share one scheduler: a runtime that ties timers to the request that armed them
+        // (workerd) must not silence the streams that outlive that request.
+        const first = await open('idle', `key=${uniqueKey('heartbeat-a')}&heartbeat=100&retry=3000`)
+        await first.nextFrame('opening frame of the first stream')
+        await first.nextFrame('a heartbeat on the first stream')
+        const second = await open(
+          'idle',
+          `key=${uniqueKey('heartbeat-b')}&heartbeat=100&retry=3000`,
+        )
+        try {
+          await second.nextFrame('opening frame of the second stream')
+          first.cancel()
+          for (let index = 1; index <= 3; index++) {
+            const heartbeat = await second.nextFrame(
+              `heartbeat ${index} after the first stream left`,
+            )
+            expect(heartbeat?.comments.length).toBeGreaterThan(0)
+          }
+        } finally {
+          first.cancel()
+          second.cancel()
+        }
+      },
+    )
 
     test('resumes after the Last-Event-ID header', async () => {
       const key = uniqueKey('resume-header')
@@ -237,7 +276,7 @@ export function runSseConformance(options: ConformanceOptions): void {
     )
 
     test.skipIf(!supports.clientAbort)(
-      `200 connect/abort cycles leave nothing open${supports.clientAbort ? '' : ' (gap: clientAbort)'}`,
+      `200 connect/abort cycles leave nothing open${supports.clientAbort ? '' : ' (gap: clientAbort)'}${supports.everyDisconnectNoticed ? '' : ' (gap: everyDisconnectNoticed, so at least 90 %)'}`,
       async () => {
         const key = uniqueKey('cycles')
         const cycles = 200
@@ -251,13 +290,26 @@ export function runSseConformance(options: ConformanceOptions): void {
             }),
           )
         }
+        let previous = -1
+        let steady = 0
         const after = await waitUntil(
           () => stats(key),
-          (value) =>
-            value.opened === cycles && value.closed === cycles && value.started === value.finished,
+          supports.everyDisconnectNoticed
+            ? (value) =>
+                value.opened === cycles &&
+                value.closed === cycles &&
+                value.started === value.finished
+            : (value) => {
+                steady = value.closed === previous ? steady + 1 : 0
+                previous = value.closed
+                return value.opened === cycles && value.closed >= cycles * 0.9 && steady >= 20
+              },
           10_000,
-          `every one of ${cycles} streams closed`,
+          supports.everyDisconnectNoticed
+            ? `every one of ${cycles} streams closed`
+            : `at least 90 % of ${cycles} streams closed, and the count settled`,
         )
+        expect(after.closed).toBe(after.finished)
         expect(after.reasons.every((reason) => reason === 'cancel' || reason === 'abort')).toBe(
           true,
         )

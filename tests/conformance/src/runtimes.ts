@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -21,6 +21,14 @@ const fixturesDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', 'f
 
 /** The compatibility date the workers run with: recent, so stream backpressure follows the spec. */
 export const compatibilityDate = '2026-04-20'
+
+/**
+ * Without `enable_request_signal`, workerd tells a Worker nothing when the client leaves: neither
+ * `request.signal` nor the body's `cancel()` fires (checked with workerd 1.20260426), so a stream
+ * would run forever. With it, `request.signal` aborts, which `sse()` and `eventStreamResponse`
+ * (given the request) turn into the source's abort.
+ */
+export const compatibilityFlags = ['enable_request_signal']
 
 /** Bun's binary from `@oven/bun-linux-x64`. */
 export const bunPath = join(
@@ -107,8 +115,11 @@ export async function startWorkerd(
 ): Promise<{ baseURL: string; stop(): Promise<void> }> {
   const miniflare = new Miniflare({
     modules: true,
-    scriptPath: file,
+    // As a string: miniflare resolves a scriptPath against the working directory and refuses one
+    // outside it (the bundle lives in the system's temporary directory).
+    script: await readFile(file, 'utf8'),
     compatibilityDate,
+    compatibilityFlags,
     host: '127.0.0.1',
     port: 0,
   })

@@ -14,7 +14,12 @@ afterAll(async () => {
   await bundle?.remove()
 })
 const baseURL = () => `http://127.0.0.1:${bun.ready.port}`
-const supports = { lastEventIdQuery: true, clientAbort: true, boundedProducer: true }
+const supports = {
+  lastEventIdQuery: true,
+  clientAbort: true,
+  boundedProducer: true,
+  heartbeat: true,
+}
 
 runSseConformance({
   name: 'Hono sse() on Bun, behind compress()',

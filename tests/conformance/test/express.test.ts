@@ -5,5 +5,11 @@ runSseConformance({
   name: 'sendEventStream on Express 5 with compression()',
   start: startExpress,
   compression: true,
-  supports: { lastEventIdQuery: true, clientAbort: true, boundedProducer: true },
+  supports: {
+    lastEventIdQuery: true,
+    clientAbort: true,
+    boundedProducer: true,
+    heartbeat: true,
+    everyDisconnectNoticed: true,
+  },
 })

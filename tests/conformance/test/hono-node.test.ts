@@ -10,7 +10,12 @@ afterAll(async () => {
   await server?.close()
 })
 const baseURL = () => server.baseURL
-const supports = { lastEventIdQuery: true, clientAbort: true, boundedProducer: true }
+const supports = {
+  lastEventIdQuery: true,
+  clientAbort: true,
+  boundedProducer: true,
+  heartbeat: true,
+}
 
 runSseConformance({
   name: 'Hono sse() on @hono/node-server, behind compress()',

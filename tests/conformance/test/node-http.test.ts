@@ -4,5 +4,11 @@ import { runSseConformance } from '../src/run-sse-conformance.ts'
 runSseConformance({
   name: 'sendEventStream on node:http',
   start: startNodeHttp,
-  supports: { lastEventIdQuery: true, clientAbort: true, boundedProducer: true },
+  supports: {
+    lastEventIdQuery: true,
+    clientAbort: true,
+    boundedProducer: true,
+    heartbeat: true,
+    everyDisconnectNoticed: true,
+  },
 })

@@ -5,5 +5,11 @@ runSseConformance({
   name: 'sendEventStream on node:http2 (h2c)',
   start: startNodeHttp2,
   protocol: 'h2c',
-  supports: { lastEventIdQuery: true, clientAbort: true, boundedProducer: true },
+  supports: {
+    lastEventIdQuery: true,
+    clientAbort: true,
+    boundedProducer: true,
+    heartbeat: true,
+    everyDisconnectNoticed: true,
+  },
 })

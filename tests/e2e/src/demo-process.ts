@@ -4,10 +4,15 @@ import { fileURLToPath } from 'node:url'
 import { freePort } from './free-port.ts'
 import { waitUntil, withTimeout } from './with-timeout.ts'
 
-/** One line of the demo's JSON log. */
+/** One line of the demo's JSON log: the fields the tests read. */
 export interface LogLine {
   msg: string
-  [field: string]: unknown
+  kind?: string
+  conversationId?: string
+  topic?: string
+  lastEventId?: string | null
+  hit?: boolean
+  dropped?: number
 }
 
 export interface DemoProcess {

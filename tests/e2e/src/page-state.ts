@@ -21,7 +21,7 @@ export interface DemoPageState {
 
 /** A copy of the page's state, read in the page. */
 export function pageState(page: Page): Promise<DemoPageState> {
-  return page.evaluate(
-    () => JSON.parse(JSON.stringify((window as unknown as { ssekitDemo: unknown }).ssekitDemo)),
+  return page.evaluate(() =>
+    JSON.parse(JSON.stringify((window as unknown as { ssekitDemo: unknown }).ssekitDemo)),
   ) as Promise<DemoPageState>
 }

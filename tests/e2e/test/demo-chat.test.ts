@@ -83,7 +83,7 @@ describe('the demo chat', () => {
       (line) => line.msg === 'chat resume' && line.conversationId === conversationId,
       'the server sees the resume',
     )
-    expect(resume['lastEventId']).toBe(network.resumes[0])
+    expect(resume.lastEventId).toBe(network.resumes[0])
     expect(await page.locator('#chat-state').getAttribute('data-state')).toBe('done')
     await page.close()
   })
@@ -102,7 +102,7 @@ describe('the demo chat', () => {
       'the server cuts the stream',
       logsBefore,
     )
-    expect(dropped['dropped']).toBe(1)
+    expect(dropped.dropped).toBe(1)
     const chat = await waitForDone(page)
 
     expect(chat?.text).toBe(answerFor(prompt))
@@ -112,7 +112,9 @@ describe('the demo chat', () => {
     expect(network.resumes.length).toBeGreaterThanOrEqual(1)
     expect(network.resumes[0]).not.toBe('')
     expect(
-      demo.logs.filter((line) => line.msg === 'chat start' && line.conversationId === conversationId),
+      demo.logs.filter(
+        (line) => line.msg === 'chat start' && line.conversationId === conversationId,
+      ),
     ).toHaveLength(1)
 
     // The page as a newcomer sees it: market live, an answer, the figures.

@@ -52,7 +52,7 @@ describe('the demo dashboard over the browser EventSource', () => {
       'the restarted server sees the market stream reopen',
       logsBefore,
     )
-    expect(reopened['lastEventId']).toBe(String(lastBefore))
+    expect(reopened.lastEventId).toBe(String(lastBefore))
 
     // The ticks of the outage come back as a replay, then live ones follow.
     const after = await waitUntil(

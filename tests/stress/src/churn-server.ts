@@ -48,7 +48,11 @@ if (kind === 'hono') {
     void sendEventStream(
       request,
       response,
-      hub.subscribe('churn', { lastEventId: lastEventIdFrom(request), signal: controller.signal, request }),
+      hub.subscribe('churn', {
+        lastEventId: lastEventIdFrom(request),
+        signal: controller.signal,
+        request,
+      }),
       hooks,
     )
   })

@@ -16,7 +16,10 @@ export function userOf(request: unknown): string | undefined {
  */
 export function serveHub(
   hub: Hub,
-  options: { limit?: ConnectionLimit | undefined; stream?: SendEventStreamOptions | undefined } = {},
+  options: {
+    limit?: ConnectionLimit | undefined
+    stream?: SendEventStreamOptions | undefined
+  } = {},
 ): Promise<LoopbackServer> {
   return startServer((request, response) => void handle(hub, request, response, options))
 }

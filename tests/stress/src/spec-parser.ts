@@ -57,7 +57,11 @@ export function specParse(text: string, initialLastEventId = ''): SpecResult {
         continue
       }
       if (data.endsWith('\n')) data = data.slice(0, -1)
-      result.events.push({ type: eventType === '' ? 'message' : eventType, data, lastEventId: lastEventIdBuffer })
+      result.events.push({
+        type: eventType === '' ? 'message' : eventType,
+        data,
+        lastEventId: lastEventIdBuffer,
+      })
       data = ''
       eventType = ''
       continue

@@ -134,7 +134,10 @@ describe('connection caps per key', () => {
       const open = [new AbortController(), new AbortController()]
       const responses = await Promise.all(
         open.map((controller) =>
-          fetch(`${server.url}/?topic=t`, { headers: { 'x-user': 'carol' }, signal: controller.signal }),
+          fetch(`${server.url}/?topic=t`, {
+            headers: { 'x-user': 'carol' },
+            signal: controller.signal,
+          }),
         ),
       )
       expect(responses.map((response) => response.status)).toEqual([200, 200])

@@ -81,7 +81,7 @@ describe.each(['node', 'hono'])('connect/abort churn against %s', (kind) => {
     expect(after['topics']).toBe(0)
     // No timer (heartbeat scheduler, drain timers) or socket left beyond the baseline's.
     expect(after['resources']).toEqual(baseline['resources'])
-    // A leak of 1 KiB per cycle would be 1 MiB over the short run, 10 MiB over the long one.
-    expect(growth).toBeLessThan(size(768, 2_048) * 1024)
+    // A leak of 1 KiB per cycle would be 10 MiB over the long run (the short one catches 2 KiB).
+    expect(growth).toBeLessThan(size(1_024, 2_048) * 1024)
   })
 })

@@ -35,7 +35,11 @@ describe('the client against hostile servers: each ends in the documented way, b
       response.write('data: ')
       const chunk = 'x'.repeat(16_384)
       // Bounded: far past the 1 MiB limit, but never an endless loop if the client misbehaves.
-      void writeLazily(response, () => (sent < 256 * 1_048_576 ? ((sent += chunk.length), chunk) : undefined))
+      void writeLazily(response, () => {
+        if (sent >= 256 * 1_048_576) return undefined
+        sent += chunk.length
+        return chunk
+      })
     })
     const client = fetchEventStream(server.url, { maxRetries: 5 })
     const error = await withTimeout(failureOf(client.next()), 10_000, 'line-too-long')
@@ -160,10 +164,16 @@ describe('the client against hostile servers: each ends in the documented way, b
       maxRetries: 6,
       onRetry: (context) => retries.push(context),
     })
-    const error = await withTimeout(failureOf(client.next()), 15_000, 'retries-exhausted after 503s')
+    const error = await withTimeout(
+      failureOf(client.next()),
+      15_000,
+      'retries-exhausted after 503s',
+    )
     expect(error.code).toBe('retries-exhausted')
     expect(server.requests).toHaveLength(7)
     expect(retries.map((retry) => retry.attempt)).toEqual([1, 2, 3, 4, 5, 6])
-    retries.forEach((retry, index) => expect(retry.delayMs).toBeLessThanOrEqual(20 * 2 ** index))
+    retries.forEach((retry, index) => {
+      expect(retry.delayMs).toBeLessThanOrEqual(20 * 2 ** index)
+    })
   })
 })

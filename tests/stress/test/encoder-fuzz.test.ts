@@ -1,4 +1,10 @@
-import { createEncodedEvent, createEventStream, encodeEvent, SseError, type SseEvent } from '@ssekit/core'
+import {
+  createEncodedEvent,
+  createEventStream,
+  encodeEvent,
+  SseError,
+  type SseEvent,
+} from '@ssekit/core'
 import { createParser, type ServerSentEvent } from '@ssekit/fetch-client'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -29,9 +35,12 @@ const hostileCharacters = [
   '\n\n',
 ]
 const hostileText = fc
-  .array(fc.oneof(fc.constantFrom(...hostileCharacters), fc.string({ unit: 'binary', maxLength: 4 })), {
-    maxLength: 24,
-  })
+  .array(
+    fc.oneof(fc.constantFrom(...hostileCharacters), fc.string({ unit: 'binary', maxLength: 4 })),
+    {
+      maxLength: 24,
+    },
+  )
   .map((parts) => parts.join(''))
 
 const runs = size(2_000, 50_000)
@@ -46,16 +55,20 @@ function expectedFor(event: SseEvent, lastEventId: string) {
   const data =
     event.data === undefined
       ? undefined
-      : wellFormed(typeof event.data === 'string' ? event.data : JSON.stringify(event.data)).replace(
-          /\r\n|\r|\n/g,
-          '\n',
-        )
+      : wellFormed(
+          typeof event.data === 'string' ? event.data : JSON.stringify(event.data),
+        ).replace(/\r\n|\r|\n/g, '\n')
   return {
     lastEventId: id,
     event:
       data === undefined
         ? undefined
-        : { type: event.event === undefined || event.event === '' ? 'message' : wellFormed(event.event), data, lastEventId: id },
+        : {
+            type:
+              event.event === undefined || event.event === '' ? 'message' : wellFormed(event.event),
+            data,
+            lastEventId: id,
+          },
     fields: [
       ...(event.event === undefined ? [] : ['event']),
       ...(event.id === undefined ? [] : ['id']),
@@ -75,8 +88,14 @@ const anyEvent = fc.record(
   {
     data: fc.oneof(hostileText, fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined)),
     // Half the time stripped of what makes them invalid, so most events reach the parsers.
-    event: fc.oneof(hostileText, hostileText.map((text) => text.replace(/[\r\n]/g, ''))),
-    id: fc.oneof(hostileText, hostileText.map((text) => text.replace(/[\r\n\0]/g, ''))),
+    event: fc.oneof(
+      hostileText,
+      hostileText.map((text) => text.replace(/[\r\n]/g, '')),
+    ),
+    id: fc.oneof(
+      hostileText,
+      hostileText.map((text) => text.replace(/[\r\n\0]/g, '')),
+    ),
     retry: fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.constant(Number.MAX_SAFE_INTEGER + 1)),
     comment: hostileText,
   },
@@ -112,8 +131,13 @@ describe('encoder fuzzing: no input makes a client see a field or an event the c
         const commentLines = event.comment === undefined ? [] : event.comment.split(/\r\n|\r|\n/)
         expect(seen.comments.length).toBe(commentLines.length)
         // Our own client agrees with the oracle.
-        expect(ourParse(bytes).map(({ type, data, lastEventId }) => ({ type, data, lastEventId }))).toEqual(
-          seen.events.map((item) => ({ ...item, lastEventId: item.lastEventId === 'before' ? '' : item.lastEventId })),
+        expect(
+          ourParse(bytes).map(({ type, data, lastEventId }) => ({ type, data, lastEventId })),
+        ).toEqual(
+          seen.events.map((item) => ({
+            ...item,
+            lastEventId: item.lastEventId === 'before' ? '' : item.lastEventId,
+          })),
         )
       }),
       { seed, numRuns: runs },
@@ -133,35 +157,50 @@ describe('encoder fuzzing: no input makes a client see a field or an event the c
       { requiredKeys: ['data'] },
     )
     await fc.assert(
-      fc.asyncProperty(fc.array(validEvent, { maxLength: 12 }), fc.boolean(), async (events, preEncoded) => {
-        cases++
-        const source = preEncoded ? events.map((event) => createEncodedEvent(event)) : events
-        const body = await new Response(createEventStream(source, { heartbeat: false })).arrayBuffer()
-        const seen = specParse(decodeStream(new Uint8Array(body)))
-        let lastEventId = ''
-        const expected = events.map((event) => {
-          const item = expectedFor(event, lastEventId)
-          lastEventId = item.lastEventId
-          return item.event
-        })
-        expect(seen.events).toEqual(expected)
-      }),
+      fc.asyncProperty(
+        fc.array(validEvent, { maxLength: 12 }),
+        fc.boolean(),
+        async (events, preEncoded) => {
+          cases++
+          const source = preEncoded ? events.map((event) => createEncodedEvent(event)) : events
+          const body = await new Response(
+            createEventStream(source, { heartbeat: false }),
+          ).arrayBuffer()
+          const seen = specParse(decodeStream(new Uint8Array(body)))
+          let lastEventId = ''
+          const expected = events.map((event) => {
+            const item = expectedFor(event, lastEventId)
+            lastEventId = item.lastEventId
+            return item.event
+          })
+          expect(seen.events).toEqual(expected)
+        },
+      ),
       { seed, numRuns: size(500, 10_000) },
     )
   })
 
   it('encodes a huge value full of control characters and line breaks exactly', () => {
     const megabytes = size(8, 64)
-    const unit = hostileCharacters.filter((character) => character !== '\r' && character !== '\n').join('')
+    const unit = hostileCharacters
+      .filter((character) => character !== '\r' && character !== '\n')
+      .join('')
     let data = ''
     while (data.length < megabytes * 1_048_576) data += `${unit}\r\n${unit}\r${unit}\n`
-    const bytes = encodeEvent({ event: unit.replace(/[\r\n]/g, ''), data, comment: data.slice(0, 10_000) })
+    const bytes = encodeEvent({
+      event: unit.replace(/[\r\n]/g, ''),
+      data,
+      comment: data.slice(0, 10_000),
+    })
     const seen = specParse(decodeStream(bytes))
     expect(seen.events).toHaveLength(1)
     const expected = expectedFor({ data }, '')
     expect(seen.events[0]?.data).toBe(expected.event?.data)
     expect(ourParse(bytes)[0]?.data).toBe(expected.event?.data)
-    report('encoder fuzz: huge value (MiB of data, bytes out)', { megabytes, bytes: bytes.byteLength })
+    report('encoder fuzz: huge value (MiB of data, bytes out)', {
+      megabytes,
+      bytes: bytes.byteLength,
+    })
   })
 
   it('reports the number of cases run', () => {

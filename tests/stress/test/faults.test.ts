@@ -71,21 +71,35 @@ describe('faults', () => {
       for (let index = 0; index < clients; index++) {
         collectors.push(collect(`http://127.0.0.1:${port}/?topic=feed`))
       }
-      await waitFor(() => collectors.every((client) => client.opens === 1), 10_000, 'every client connected')
+      await waitFor(
+        () => collectors.every((client) => client.opens === 1),
+        10_000,
+        'every client connected',
+      )
       let killedAt = 0
-      const { accepted, refused } = await publishAll(publisher, 'feed', events, 5, async (index) => {
-        if (index === Math.floor(events / 3)) {
-          await server.kill()
-          killedAt = index
-          // Down for a while: clients retry against a closed port, events keep being published.
-          await delay(300)
-          server = startSseServer(port, prefix)
-          await server.next('ready', 20_000, 'the SSE server restarts')
-        }
-      })
+      const { accepted, refused } = await publishAll(
+        publisher,
+        'feed',
+        events,
+        5,
+        async (index) => {
+          if (index === Math.floor(events / 3)) {
+            await server.kill()
+            killedAt = index
+            // Down for a while: clients retry against a closed port, events keep being published.
+            await delay(300)
+            server = startSseServer(port, prefix)
+            await server.next('ready', 20_000, 'the SSE server restarts')
+          }
+        },
+      )
       expect(refused).toEqual([])
       await withTimeout(
-        waitFor(() => collectors.every((client) => client.data.length >= accepted.length), 30_000, 'all delivered'),
+        waitFor(
+          () => collectors.every((client) => client.data.length >= accepted.length),
+          30_000,
+          'all delivered',
+        ),
         35_000,
         'every client catches up',
       )
@@ -94,13 +108,111 @@ describe('faults', () => {
         expect(client.data).toEqual(accepted)
         expect(client.opens).toBeGreaterThanOrEqual(2)
       }
-      report('fault: SSE server SIGKILL + restart (clients, published, delivered per client, killed at)', {
-        clients,
-        published: accepted.length,
-        deliveredExactlyOnce: collectors.every((client) => client.data.length === accepted.length),
-        killedAtEvent: killedAt,
-        reconnects: collectors.reduce((total, client) => total + client.opens - 1, 0),
-      })
+      report(
+        'fault: SSE server SIGKILL + restart (clients, published, delivered per client, killed at)',
+        {
+          clients,
+          published: accepted.length,
+          deliveredExactlyOnce: collectors.every(
+            (client) => client.data.length === accepted.length,
+          ),
+          killedAtEvent: killedAt,
+          reconnects: collectors.reduce((total, client) => total + client.opens - 1, 0),
+        },
+      )
+    } finally {
+      await publisher.close()
+    }
+  })
+
+  it('closeEventStreams under load ends every stream within the grace period; clients come back spread over the jitter window', async () => {
+    const port = await freePort()
+    const prefix = `shutdown:${Date.now()}:`
+    const clients = size(100, 1_000)
+    let server = startSseServer(port, prefix)
+    await server.next('ready', 20_000, 'the SSE server starts')
+    const publisher = await createRedisHub({ url: redis.url, prefix })
+    const delays: number[] = []
+    try {
+      for (let index = 0; index < clients; index++) {
+        collectors.push(
+          collect(`http://127.0.0.1:${port}/?topic=feed`, {
+            onRetry: ({ attempt, delayMs }) => {
+              if (attempt === 1) delays.push(delayMs)
+            },
+          }),
+        )
+      }
+      await waitFor(
+        () => collectors.every((client) => client.opens === 1),
+        20_000,
+        'every client connected',
+      )
+      let publishing = true
+      const accepted: string[] = []
+      const load = (async () => {
+        for (let index = 1; publishing; index++) {
+          await publisher.publish('feed', { data: String(index) })
+          accepted.push(String(index))
+          await delay(10)
+        }
+      })()
+      await delay(300)
+      const graceMs = 3_000
+      const from = server.messages.length
+      server.send({ type: 'shutdown', graceMs, retry: 500, retryJitter: 3_000 })
+      const result = await server.next(
+        'shutdown',
+        graceMs + 5_000,
+        'closeEventStreams returns',
+        from,
+      )
+      // Every stream ended cleanly, none had to be destroyed, within the grace period.
+      expect(result['closed']).toBe(clients)
+      expect(result['destroyed']).toBe(0)
+      expect(result['elapsedMs'] as number).toBeLessThanOrEqual(graceMs)
+      server = startSseServer(port, prefix)
+      await server.next('ready', 20_000, 'the SSE server restarts')
+      await waitFor(
+        () => collectors.every((client) => client.opens >= 2),
+        30_000,
+        'every client reconnected',
+      )
+      publishing = false
+      await load
+      await waitFor(
+        () => collectors.every((client) => client.data.length >= accepted.length),
+        20_000,
+        'caught up',
+      )
+      for (const client of collectors) {
+        expect(client.data).toEqual(accepted)
+      }
+      // The first reconnect of each client was planned within its own jittered retry: spread out,
+      // not in lockstep. A fleet in lockstep would put every client in one 100 ms bucket.
+      expect(delays).toHaveLength(clients)
+      const buckets = new Map<number, number>()
+      for (const value of delays)
+        buckets.set(Math.floor(value / 100), (buckets.get(Math.floor(value / 100)) ?? 0) + 1)
+      const busiest = Math.max(...buckets.values())
+      expect(busiest / clients).toBeLessThan(0.25)
+      expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(1_000)
+      report(
+        'shutdown: closeEventStreams under load (clients, closed, destroyed, ms, reconnect delay spread)',
+        {
+          clients,
+          closed: result['closed'],
+          destroyed: result['destroyed'],
+          elapsedMs: result['elapsedMs'],
+          published: accepted.length,
+          deliveredExactlyOnce: true,
+          reconnectDelayMs: {
+            min: Math.min(...delays),
+            max: Math.max(...delays),
+            busiest100msShare: busiest / clients,
+          },
+        },
+      )
     } finally {
       await publisher.close()
     }
@@ -117,24 +229,34 @@ describe('faults', () => {
       for (let index = 0; index < size(5, 50); index++) {
         collectors.push(collect(`${server.url}/?topic=feed`, { retryMs: 100, maxRetryMs: 500 }))
       }
-      await waitFor(() => collectors.every((client) => client.opens === 1), 10_000, 'every client connected')
+      await waitFor(
+        () => collectors.every((client) => client.opens === 1),
+        10_000,
+        'every client connected',
+      )
       const faults: string[] = []
-      const { accepted, refused } = await publishAll(publisher, 'feed', events, 5, async (index) => {
-        if (index === Math.floor(events * 0.25)) {
-          faults.push('crash')
-          await redis.kill()
-          await delay(400)
-          await redis.restart()
-        } else if (index === Math.floor(events * 0.5)) {
-          faults.push('pause')
-          await admin.connect().catch(() => {})
-          await admin.call('CLIENT', 'PAUSE', '600', 'WRITE')
-        } else if (index === Math.floor(events * 0.75)) {
-          faults.push('freeze')
-          redis.freeze()
-          setTimeout(() => redis.thaw(), 1_500)
-        }
-      })
+      const { accepted, refused } = await publishAll(
+        publisher,
+        'feed',
+        events,
+        5,
+        async (index) => {
+          if (index === Math.floor(events * 0.25)) {
+            faults.push('crash')
+            await redis.kill()
+            await delay(400)
+            await redis.restart()
+          } else if (index === Math.floor(events * 0.5)) {
+            faults.push('pause')
+            await admin.connect().catch(() => {})
+            await admin.call('CLIENT', 'PAUSE', '600', 'WRITE')
+          } else if (index === Math.floor(events * 0.75)) {
+            faults.push('freeze')
+            redis.freeze()
+            setTimeout(() => redis.thaw(), 1_500)
+          }
+        },
+      )
       // Each subscriber ends with every accepted event, once and in order; an event whose publish
       // timed out while Redis was frozen may still have been stored, and is then delivered too.
       const refusedData = new Set(refused.map((item) => item.data))
@@ -157,15 +279,20 @@ describe('faults', () => {
       }
       expect(refused.length).toBeGreaterThan(0)
       expect(new Set(refused.map((item) => item.code))).toEqual(new Set(['backend-unavailable']))
-      const deliveredAnyway = refused.filter((item) => collectors[0]?.data.includes(item.data)).length
-      report('fault: Redis crash/pause/freeze (published, accepted, refused loudly, refused-but-stored, delivered per client)', {
-        faults,
-        published: events,
-        accepted: accepted.length,
-        refused: refused.length,
-        refusedButStored: deliveredAnyway,
-        deliveredPerClient: collectors.map((client) => client.data.length),
-      })
+      const deliveredAnyway = refused.filter((item) =>
+        collectors[0]?.data.includes(item.data),
+      ).length
+      report(
+        'fault: Redis crash/pause/freeze (published, accepted, refused loudly, refused-but-stored, delivered per client)',
+        {
+          faults,
+          published: events,
+          accepted: accepted.length,
+          refused: refused.length,
+          refusedButStored: deliveredAnyway,
+          deliveredPerClient: collectors.map((client) => client.data.length),
+        },
+      )
     } finally {
       admin.disconnect()
       await publisher.close()

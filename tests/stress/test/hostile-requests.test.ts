@@ -66,23 +66,26 @@ describe.each([
     await hub?.close()
   })
 
-  it.each(hostileIds)('%s: treated as unknown, answered with the reset signal', async (_, given) => {
-    const url = `${server.url}/?topic=news${given.query === undefined ? '' : `&lastEventId=${given.query}`}`
-    const frame = await withTimeout(
-      firstFrame(url, given.header === undefined ? {} : { 'last-event-id': given.header }),
-      5_000,
-      'the first frame',
-    )
-    const lines = frame.split('\n')
-    expect(lines).toContain('event: reset')
-    expect(lines).toContain('data: {"reason":"unknown"}')
-    // The reset carries the topic's current id, so the client can resume from there.
-    expect(lines.some((line) => /^id: .+/.test(line))).toBe(true)
-    expect(frame).not.toContain('passwd')
-  })
+  it.each(hostileIds)(
+    '%s: treated as unknown, answered with the reset signal',
+    async (_, given) => {
+      const url = `${server.url}/?topic=news${given.query === undefined ? '' : `&lastEventId=${given.query}`}`
+      const frame = await withTimeout(
+        firstFrame(url, given.header === undefined ? {} : { 'last-event-id': given.header }),
+        5_000,
+        'the first frame',
+      )
+      const lines = frame.split('\n')
+      expect(lines).toContain('event: reset')
+      expect(lines).toContain('data: {"reason":"unknown"}')
+      // The reset carries the topic's current id, so the client can resume from there.
+      expect(lines.some((line) => /^id: .+/.test(line))).toBe(true)
+      expect(frame).not.toContain('passwd')
+    },
+  )
 })
 
-it('a Last-Event-ID beyond node:http\'s header limit (16 KiB) is refused by node with 431 before any handler', async () => {
+it("a Last-Event-ID beyond node:http's header limit (16 KiB) is refused by node with 431 before any handler", async () => {
   const hub = createHub()
   await using server = await serveHub(hub)
   const response = await fetch(`${server.url}/?topic=news`, {

@@ -17,8 +17,18 @@ interface Observed {
   tails: { line: number; event: number }[]
 }
 
-function run(chunks: Uint8Array[], limits: { maxLineBytes: number; maxEventBytes: number }): Observed {
-  const observed: Observed = { events: [], ids: [], retries: [], comments: [], error: undefined, tails: [] }
+function run(
+  chunks: Uint8Array[],
+  limits: { maxLineBytes: number; maxEventBytes: number },
+): Observed {
+  const observed: Observed = {
+    events: [],
+    ids: [],
+    retries: [],
+    comments: [],
+    error: undefined,
+    tails: [],
+  }
   const parser = createParser({
     ...limits,
     onEvent: ({ type, data, lastEventId }) => observed.events.push({ type, data, lastEventId }),
@@ -54,7 +64,11 @@ function tailsOf(bytes: number[]): { line: number; event: number } {
     const byte = bytes[index]
     if (byte !== 10 && byte !== 13) continue
     const isBlank = index === lineStart
-    const isData = bytes[lineStart] === 100 && bytes[lineStart + 1] === 97 && bytes[lineStart + 2] === 116 && bytes[lineStart + 3] === 97
+    const isData =
+      bytes[lineStart] === 100 &&
+      bytes[lineStart + 1] === 97 &&
+      bytes[lineStart + 2] === 116 &&
+      bytes[lineStart + 3] === 97
     if (isBlank) dataStart = -1
     else if (isData && dataStart === -1) dataStart = lineStart
     if (byte === 13 && bytes[index + 1] === 10) index++
@@ -77,15 +91,41 @@ function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 
 // Bytes that matter to a parser, over-represented: line ends, colon, space, BOM, NUL, invalid and
 // partial UTF-8, and the starts of field names.
-const interestingByte = fc.constantFrom(10, 13, 58, 32, 0xef, 0xbb, 0xbf, 0, 0xff, 0xc3, 0xa9, 0xf0, 0x9f, 100, 97, 116, 101, 105, 114)
+const interestingByte = fc.constantFrom(
+  10,
+  13,
+  58,
+  32,
+  0xef,
+  0xbb,
+  0xbf,
+  0,
+  0xff,
+  0xc3,
+  0xa9,
+  0xf0,
+  0x9f,
+  100,
+  97,
+  116,
+  101,
+  105,
+  114,
+)
 const randomBytes = fc.oneof(
   fc.uint8Array({ maxLength: 300 }),
-  fc.array(fc.oneof(interestingByte, fc.integer({ min: 0, max: 255 })), { maxLength: 300 }).map((bytes) => Uint8Array.from(bytes)),
+  fc
+    .array(fc.oneof(interestingByte, fc.integer({ min: 0, max: 255 })), { maxLength: 300 })
+    .map((bytes) => Uint8Array.from(bytes)),
 )
 const wellFormedStream = fc
   .array(
     fc.record(
-      { data: fc.string({ unit: 'grapheme', maxLength: 40 }), event: fc.constantFrom(undefined, 'update', 'é'), id: fc.constantFrom(undefined, '1', '', 'x y') },
+      {
+        data: fc.string({ unit: 'grapheme', maxLength: 40 }),
+        event: fc.constantFrom(undefined, 'update', 'é'),
+        id: fc.constantFrom(undefined, '1', '', 'x y'),
+      },
       { requiredKeys: ['data'] },
     ),
     { maxLength: 6 },
@@ -102,7 +142,11 @@ const wellFormedStream = fc
   })
 // A valid stream, then mutated: bytes inserted, removed, overwritten; CRLF swapped for CR.
 const mutatedStream = fc
-  .tuple(wellFormedStream, fc.array(fc.tuple(fc.nat(), fc.nat(3), interestingByte), { maxLength: 8 }), fc.boolean())
+  .tuple(
+    wellFormedStream,
+    fc.array(fc.tuple(fc.nat(), fc.nat(3), interestingByte), { maxLength: 8 }),
+    fc.boolean(),
+  )
   .map(([bytes, mutations, crOnly]) => {
     let list = Array.from(bytes)
     for (const [at, kind, byte] of mutations) {
@@ -117,7 +161,10 @@ const mutatedStream = fc
   })
 const anyStream = fc.oneof(randomBytes, wellFormedStream, mutatedStream)
 const cuts = fc.array(fc.nat(), { maxLength: 20 })
-const unlimited = { maxLineBytes: Number.POSITIVE_INFINITY, maxEventBytes: Number.POSITIVE_INFINITY }
+const unlimited = {
+  maxLineBytes: Number.POSITIVE_INFINITY,
+  maxEventBytes: Number.POSITIVE_INFINITY,
+}
 let cases = 0
 
 describe('parser fuzzing: random and mutated byte streams', () => {
@@ -127,7 +174,10 @@ describe('parser fuzzing: random and mutated byte streams', () => {
         cases++
         const whole = run([bytes], unlimited)
         const chunked = run(split(bytes, offsets), unlimited)
-        const byteByByte = run(Array.from(bytes, (byte) => Uint8Array.of(byte)), unlimited)
+        const byteByByte = run(
+          Array.from(bytes, (byte) => Uint8Array.of(byte)),
+          unlimited,
+        )
         const oracle = specParse(decodeStream(bytes))
         expect(whole.error).toBeUndefined()
         expect(whole.events).toEqual(oracle.events)
@@ -170,9 +220,12 @@ describe('parser fuzzing: random and mutated byte streams', () => {
         // And the error was earned: at the failing chunk a remainder really passed a limit
         // (an invalid byte counts as the 3 bytes of U+FFFD it decodes to).
         const failedAt = observed.tails.length
-        const consumed = chunks.slice(0, failedAt + 1).reduce((total, chunk) => total + chunk.length, 0)
+        const consumed = chunks
+          .slice(0, failedAt + 1)
+          .reduce((total, chunk) => total + chunk.length, 0)
         const tail = tailsOf(Array.from(bytes.subarray(0, consumed)))
-        if (observed.error.code === 'line-too-long') expect(tail.line * 3 + 6).toBeGreaterThan(maxLineBytes)
+        if (observed.error.code === 'line-too-long')
+          expect(tail.line * 3 + 6).toBeGreaterThan(maxLineBytes)
         else expect(Math.max(tail.event, tail.line) * 3 + 6).toBeGreaterThan(maxEventBytes)
       }),
       { seed, numRuns: size(3_000, 100_000) },

@@ -160,7 +160,10 @@ function renderSpark(cell: HTMLTableCellElement, history: number[], up: boolean)
   // Spread a short history over the whole width rather than leaving most of it empty.
   const step = sparkLength / Math.max(history.length - 1, 1)
   const points = history
-    .map((value, index) => `${(index * step).toFixed(1)},${(26 - ((value - low) / span) * 24).toFixed(1)}`)
+    .map(
+      (value, index) =>
+        `${(index * step).toFixed(1)},${(26 - ((value - low) / span) * 24).toFixed(1)}`,
+    )
     .join(' ')
   const line = svg.firstElementChild as SVGPolylineElement
   line.setAttribute('points', points)

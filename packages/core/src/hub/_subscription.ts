@@ -312,13 +312,7 @@ export class Subscription implements HubSubscription {
   #take(events: readonly SseEvent[], limit: number): Progress {
     for (const event of events) {
       if (this.#cursor !== undefined && this.#compare(event.id, this.#cursor) <= 0) continue
-      const size = sizeOf(event)
-      if (
-        this.#queue.length - this.#front >= this.#bound.maxEvents ||
-        this.#bytes + size > this.#bound.maxBytes
-      ) {
-        return 'full'
-      }
+      if (!this.#fits(sizeOf(event))) return 'full'
       this.#push(event)
       this.#cursor = event.id
     }
@@ -335,27 +329,24 @@ export class Subscription implements HubSubscription {
   }
 
   #offer(event: SseEvent): void {
-    this.#cursor = event.id
     if (this.#waiter !== undefined) {
+      this.#cursor = event.id
       const waiter = this.#waiter
       this.#waiter = undefined
       waiter.resolve({ done: false, value: event })
       return
     }
     const size = sizeOf(event)
-    const { maxEvents, maxBytes, policy } = this.#bound
-    const queued = this.#queue.length - this.#front
-    if (queued < maxEvents && this.#bytes + size <= maxBytes) {
+    if (this.#fits(size)) {
+      this.#cursor = event.id
       this.#enqueue(event, size)
       return
     }
     const { counters, hooks } = this.#host
+    const { policy } = this.#bound
     if (policy === 'drop-oldest') {
       let dropped = 0
-      while (
-        this.#front < this.#queue.length &&
-        (this.#queue.length - this.#front >= maxEvents || this.#bytes + size > maxBytes)
-      ) {
+      while (!this.#fits(size)) {
         const oldest = this.#queue[this.#front] as SseEvent
         this.#queue[this.#front] = undefined as unknown as SseEvent
         this.#front++
@@ -367,13 +358,13 @@ export class Subscription implements HubSubscription {
       this.#gap += dropped
       counters.drops += dropped
       hooks.onDrop?.({ topic: this.#topic, dropped })
+      this.#cursor = event.id
       this.#enqueue(event, size)
       return
     }
     if (policy === 'wait') {
-      // Stop taking live events; the consumer catches up from history once it drains, so the
-      // queue stays within its bound and nobody else waits.
-      this.#cursor = this.#lastQueuedId()
+      // Stop taking live events; the consumer catches up from history (after `cursor`, the last
+      // event it was given) once it drains, so the queue stays within its bound and nobody waits.
       this.#mode = 'catching-up'
       this.#consumed = false
       this.#armWaitTimer()
@@ -382,12 +373,12 @@ export class Subscription implements HubSubscription {
     this.#disconnect()
   }
 
-  #lastQueuedId(): string | undefined {
-    for (let index = this.#queue.length - 1; index >= this.#front; index--) {
-      const id = (this.#queue[index] as SseEvent).id
-      if (id !== undefined) return id
-    }
-    return this.#cursor
+  /** Whether an event of `size` bytes may join the queue; a lone event always may, however big. */
+  #fits(size: number): boolean {
+    const queued = this.#queue.length - this.#front
+    return (
+      queued === 0 || (queued < this.#bound.maxEvents && this.#bytes + size <= this.#bound.maxBytes)
+    )
   }
 
   #armWaitTimer(): void {
