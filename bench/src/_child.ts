@@ -2,8 +2,12 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { withTimeout } from './_report.ts'
 
-/** Flags every child gets: TypeScript through tsx, our packages from source, `gc()` for memory reads. */
-const childExecArgv = ['--import', 'tsx', '--conditions=source', '--expose-gc']
+// Built (`dist/*.js`, what `npm run bench` runs): children are plain JavaScript too. From source
+// (the smoke test, or `node --import tsx src/...`): TypeScript through tsx, our packages from source.
+const built = import.meta.url.endsWith('.js')
+const childExecArgv = built
+  ? ['--expose-gc']
+  : ['--import', 'tsx', '--conditions=source', '--expose-gc']
 
 export interface Child {
   process: ChildProcess
@@ -25,7 +29,7 @@ export function startChild(
   args: readonly string[],
   extraExecArgv: string[] = [],
 ): Child {
-  const path = fileURLToPath(new URL(file, import.meta.url))
+  const path = fileURLToPath(new URL(built ? file.replace(/\.ts$/, '.js') : file, import.meta.url))
   const child = fork(path, [...args], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     execArgv: [...childExecArgv, ...extraExecArgv],

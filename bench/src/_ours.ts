@@ -23,6 +23,7 @@ export interface Hub {
     options?: { lastEventId?: string | undefined; signal?: AbortSignal | undefined },
   ): AsyncIterable<SseEvent>
   close(): Promise<void> | void
+  stats(): { subscribers: number }
 }
 
 export interface NodeApi {

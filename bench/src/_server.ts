@@ -268,17 +268,13 @@ async function createBroadcaster() {
   const loaded = await loadHub()
   if (!loaded.ok) throw new Error(loaded.reason)
   const hub: Hub = loaded.api.createHub()
-  let open = 0
   return {
-    source: ({ signal }: { signal: AbortSignal }): Source => {
-      open++
-      signal.addEventListener('abort', () => open--, { once: true })
-      return hub.subscribe('bench', { signal })
-    },
+    // Nothing per connection beyond what the product needs: the count comes from the hub.
+    source: ({ signal }: { signal: AbortSignal }): Source => hub.subscribe('bench', { signal }),
     broadcast: async (data: string) => {
       await hub.publish('bench', { data })
     },
-    connections: () => open,
+    connections: () => hub.stats().subscribers,
   }
 }
 

@@ -12,12 +12,19 @@ import { startChild } from './_child.ts'
 import { startServer } from './_servers.ts'
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } }
+  snapshot: {
+    meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[] }
+  }
   nodes: number[]
+  edges: number[]
   strings: string[]
 }
 
-/** Self size and count per `kind:name` (objects by constructor, the rest by node kind). */
+/**
+ * Self size and count per `kind:name` (objects by constructor, the rest by node kind); V8's
+ * internal arrays (property and element backing stores, closure contexts) are attributed to the
+ * first object or closure found pointing at them, which is what points at the fix.
+ */
 function aggregate(path: string): Map<string, { size: number; count: number }> {
   const data = JSON.parse(readFileSync(path, 'utf8')) as Snapshot
   const fields = data.snapshot.meta.node_fields
@@ -26,16 +33,41 @@ function aggregate(path: string): Map<string, { size: number; count: number }> {
   const typeIndex = fields.indexOf('type')
   const nameIndex = fields.indexOf('name')
   const sizeIndex = fields.indexOf('self_size')
-  const totals = new Map<string, { size: number; count: number }>()
-  for (let offset = 0; offset < data.nodes.length; offset += width) {
+  const edgeCountIndex = fields.indexOf('edge_count')
+  const edgeWidth = data.snapshot.meta.edge_fields.length
+  const edgeTargetIndex = data.snapshot.meta.edge_fields.indexOf('to_node')
+  const label = (offset: number) => {
     const kind = types[data.nodes[offset + typeIndex] as number] ?? '?'
     const name = data.strings[data.nodes[offset + nameIndex] as number] ?? '?'
-    const key =
-      kind === 'object' || kind === 'closure'
-        ? `${kind}:${name}`
-        : kind === 'string'
-          ? 'string'
-          : `${kind}:${name.slice(0, 40)}`
+    return kind === 'string' ? 'string' : `${kind}:${name.slice(0, 40)}`
+  }
+  // Edges point at node offsets into `nodes`; the first object or closure seen owning a node.
+  const owner = new Map<number, string>()
+  let edge = 0
+  for (let offset = 0; offset < data.nodes.length; offset += width) {
+    const edges = data.nodes[offset + edgeCountIndex] as number
+    const ownerLabel = label(offset)
+    const isOwner =
+      (ownerLabel.startsWith('object:') && ownerLabel !== 'object:system / Context') ||
+      ownerLabel.startsWith('closure:')
+    if (isOwner) {
+      for (let index = 0; index < edges; index++) {
+        const target = data.edges[edge + index * edgeWidth + edgeTargetIndex] as number
+        if (!owner.has(target)) owner.set(target, ownerLabel)
+      }
+    }
+    edge += edges * edgeWidth
+  }
+  const totals = new Map<string, { size: number; count: number }>()
+  for (let offset = 0; offset < data.nodes.length; offset += width) {
+    let key = label(offset)
+    if (
+      key.startsWith('array:') ||
+      key === 'object:system / Context' ||
+      key.startsWith('hidden:')
+    ) {
+      key = `${key} of ${owner.get(offset) ?? '?'}`
+    }
     const entry = totals.get(key) ?? { size: 0, count: 0 }
     entry.size += data.nodes[offset + sizeIndex] as number
     entry.count++

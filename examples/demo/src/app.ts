@@ -32,6 +32,7 @@ export interface DemoApp {
 
 const conversationIdPattern = /^[A-Za-z0-9_-]{8,64}$/
 const maxPromptLength = 500
+const maxRemembered = 10_000
 const staticFiles: Record<string, { file: URL; type: string }> = {
   '/': { file: new URL('../public/index.html', import.meta.url), type: 'text/html' },
   '/styles.css': { file: new URL('../public/styles.css', import.meta.url), type: 'text/css' },
@@ -127,6 +128,8 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     const subscription = hub.subscribe(topic, { signal: generations.signal })
     await subscription.ready
     started.add(conversationId)
+    // Remember enough ids to refuse a re-sent POST, not every id forever.
+    if (started.size > maxRemembered) started.delete(started.values().next().value as string)
     figures.generationsRunning++
     log.info({ msg: 'chat start', conversationId, promptLength: prompt.length })
     generate(hub, topic, conversationId, prompt.trim(), {

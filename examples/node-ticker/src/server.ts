@@ -24,6 +24,8 @@ async function shutdown(signal: string): Promise<void> {
   // Each client is told to come back after 1 to 5 s, spread out, not all at the same instant.
   const { closed, destroyed } = await closeEventStreams({ graceMs: 3_000, retry: 1_000 })
   ticker.stop()
+  // The streams' connections are idle keep-alive sockets now; close them so the process can exit.
+  server.closeIdleConnections()
   console.log(`node-ticker: ${closed} streams closed, ${destroyed} destroyed; bye`)
 }
 process.once('SIGINT', (signal) => void shutdown(signal))

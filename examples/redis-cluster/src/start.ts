@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { fetchEventStream } from '@ssekit/fetch-client'
 
-const ports = [Number(process.env['PORT'] ?? 3011), Number(process.env['PORT'] ?? 3011) + 1]
+const port = Number(process.env['PORT'] ?? 3011)
+const ports = [port, Number(process.env['PORT2'] ?? port + 1)]
 const children: ChildProcess[] = []
 let redisDirectory: string | undefined
 
@@ -25,7 +26,7 @@ async function freePort(): Promise<number> {
 }
 
 async function startRedis(): Promise<string> {
-  const port = await freePort()
+  const redisPort = await freePort()
   redisDirectory = mkdtempSync(join(tmpdir(), 'ssekit-cluster-redis-'))
   const redis = spawn(
     'redis-server',
@@ -43,7 +44,7 @@ async function startRedis(): Promise<string> {
       if (chunk.toString().includes('Ready to accept connections')) resolve()
     })
   })
-  return `redis://127.0.0.1:${port}`
+  return `redis://127.0.0.1:${redisPort}`
 }
 
 async function waitForHttp(url: string): Promise<void> {
@@ -60,23 +61,19 @@ async function waitForHttp(url: string): Promise<void> {
   throw new Error(`${url} did not answer within 10 s`)
 }
 
-function stop(): void {
+// Whatever ends this script (Ctrl+C, SIGTERM, an error) ends what it started.
+process.once('exit', () => {
   for (const child of children.reverse()) child.kill('SIGTERM')
   if (redisDirectory !== undefined) rmSync(redisDirectory, { recursive: true, force: true })
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    stop()
-    process.exit(0)
-  })
-}
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0))
 
 const redisUrl = process.env['REDIS_URL'] || (await startRedis())
 const serverPath = fileURLToPath(new URL('server.ts', import.meta.url))
-for (const port of ports) {
+for (const serverPort of ports) {
   children.push(
     spawn(process.execPath, ['--import', 'tsx', '--conditions=source', serverPath], {
-      env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl },
+      env: { ...process.env, PORT: String(serverPort), REDIS_URL: redisUrl },
       stdio: 'inherit',
     }),
   )

@@ -3,7 +3,7 @@
 import { Miniflare } from 'miniflare'
 import { workerOptions } from './worker-options.mjs'
 
-const miniflare = new Miniflare(workerOptions({ port: Number(process.env.PORT ?? 8787) }))
+const miniflare = new Miniflare(workerOptions({ port: Number(process.env['PORT'] ?? 8787) }))
 const url = await miniflare.ready
 console.log(`Worker ready on ${url.origin}: try  curl -N ${url.origin}/events`)
 

@@ -4,36 +4,38 @@ import type { EventSourceContext, SseEvent } from './types.ts'
  * The events one endpoint sends, declared once as `{ [event type]: data type }` and shared by the
  * server (`@ssekit/hono` `createTypedSse`) and the client (`@ssekit/fetch-client`), so both sides
  * agree on every event's name and payload at compile time. A `message` entry is the unnamed event.
+ * The same type as `@ssekit/fetch-client`'s `EventMap`.
  *
  * @example
  * ```ts
- * import type { EventMap, TypedEvent } from '@ssekit/core'
+ * import type { EventMap } from '@ssekit/core'
  *
- * export interface ChatEvents {
+ * // An interface extends EventMap; a type alias (`type ChatEvents = { … }`) needs nothing.
+ * export interface ChatEvents extends EventMap {
  *   message: { user: string; text: string }
  *   typing: { user: string }
  * }
- * const check: EventMap = {} as ChatEvents
- * const typing: TypedEvent<ChatEvents> = { event: 'typing', data: { user: 'ada' } }
  * ```
  * @public
  */
-export type EventMap = object
+export type EventMap = Record<string, unknown>
 
 /**
- * One event of `Events`: `event` names its type and `data` has that type's payload. For the
- * `message` type, `event` may be left out (clients dispatch an unnamed event as `message`).
+ * One event of `Events` as the server writes it (the client-side counterpart is
+ * `@ssekit/fetch-client`'s `TypedEvent`): `event` names its type and `data` has that type's
+ * payload. For the `message` type, `event` may be left out (clients dispatch an unnamed event as
+ * `message`).
  *
  * @example
  * ```ts
- * import type { TypedEvent } from '@ssekit/core'
+ * import type { TypedSseEvent } from '@ssekit/core'
  *
  * type ChatEvents = { message: { text: string }; typing: { user: string } }
- * const typing: TypedEvent<ChatEvents> = { event: 'typing', data: { user: 'ada' } }
+ * const typing: TypedSseEvent<ChatEvents> = { event: 'typing', data: { user: 'ada' } }
  * ```
  * @public
  */
-export type TypedEvent<Events extends EventMap> = {
+export type TypedSseEvent<Events extends EventMap> = {
   [Type in keyof Events & string]: Omit<SseEvent, 'event' | 'data'> &
     (Type extends 'message'
       ? { event?: 'message' | undefined; data: Events[Type] }
@@ -41,7 +43,7 @@ export type TypedEvent<Events extends EventMap> = {
 }[keyof Events & string]
 
 /**
- * A source of {@link TypedEvent}s: the typed form of `EventStreamSource`. Comment-only events
+ * A source of {@link TypedSseEvent}s: the typed form of `EventStreamSource`. Comment-only events
  * (`{ comment }`) are allowed too.
  *
  * @example
@@ -54,10 +56,10 @@ export type TypedEvent<Events extends EventMap> = {
  * @public
  */
 export type TypedEventSource<Events extends EventMap> =
-  | AsyncIterable<TypedEvent<Events> | { comment: string }>
-  | Iterable<TypedEvent<Events> | { comment: string }>
+  | AsyncIterable<TypedSseEvent<Events> | { comment: string }>
+  | Iterable<TypedSseEvent<Events> | { comment: string }>
   | ((
       context: EventSourceContext,
     ) =>
-      | AsyncIterable<TypedEvent<Events> | { comment: string }>
-      | Iterable<TypedEvent<Events> | { comment: string }>)
+      | AsyncIterable<TypedSseEvent<Events> | { comment: string }>
+      | Iterable<TypedSseEvent<Events> | { comment: string }>)

@@ -45,6 +45,7 @@ const multiline = encoder.encode(
   ).join(''),
 )
 const longLine = encoder.encode(`data: ${'y'.repeat(1 << 20)}\n\n`)
+const longerLine = encoder.encode(`data: ${'y'.repeat(2 << 20)}\n\n`)
 
 const fixtures: [string, Uint8Array[], number][] = [
   ['200k token events, 64 KiB chunks', chunk(tokens, () => 65_536), 200_000],
@@ -56,12 +57,13 @@ const fixtures: [string, Uint8Array[], number][] = [
   ['20k 2 KB JSON events, 64 KiB chunks', chunk(json2k, () => 65_536), 20_000],
   ['50k multi-line events, 64 KiB chunks', chunk(multiline, () => 65_536), 50_000],
   ['one 1 MiB line, 4 B chunks', chunk(longLine, () => 4), 1],
+  ['one 2 MiB line, 4 B chunks (linear: about twice the 1 MiB row)', chunk(longerLine, () => 4), 1],
   ['one 1 MiB line, whole', [longLine], 1],
 ]
 
 function ours(chunks: Uint8Array[]): number {
   let events = 0
-  const parser = createParser({ onEvent: () => void events++, maxLineBytes: 2 << 20 })
+  const parser = createParser({ onEvent: () => void events++, maxLineBytes: 4 << 20 })
   for (const piece of chunks) parser.feed(piece)
   return events
 }

@@ -96,7 +96,9 @@ export class EventSource extends EventTarget {
     const { withCredentials: _, ...rest } = init
     this.#client = fetchEventStream(this.url, {
       ...rest,
-      credentials: this.withCredentials ? 'include' : 'same-origin',
+      // fetch's default is already 'same-origin'; leaving it unset keeps runtimes without the
+      // option (workerd) working.
+      ...(this.withCredentials ? { credentials: 'include' as const } : {}),
       reconnect: 'always',
       // The spec fails for good on any bad response; only the connection itself is retried.
       shouldRetry: (error: SseError) => error.code === 'network' || error.code === 'idle-timeout',

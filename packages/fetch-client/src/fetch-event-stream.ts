@@ -485,9 +485,12 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
             body,
           })
     }
+    if (response.body === null) {
+      // React Native's fetch, for one, never streams: reconnecting would loop for nothing.
+      throw new TypeError('fetchEventStream needs a fetch that streams response bodies')
+    }
     parser.reset()
     eventsThisConnection = 0
-    if (response.body === null) return 'done'
     reader = response.body.getReader()
     onOpen?.(response)
     return undefined

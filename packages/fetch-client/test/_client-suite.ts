@@ -72,6 +72,56 @@ export function defineClientSuite(getBaseUrl: () => string): void {
       expect(retries[0]?.delayMs).toBeLessThanOrEqual(5)
     })
 
+    it('keeps the last event id over connections that carry none, and resets the backoff after an event', async () => {
+      const { url, log } = scenario('/flap')
+      const retries: RetryContext[] = []
+      const events = await collect(
+        fetchEventStream(url, { retryMs: 2, onRetry: (context) => retries.push(context) }),
+        'flap',
+      )
+      expect(data(events)).toEqual(['1/5', '2/5', '3/5'])
+      expect((await log()).requests.map((request) => request.lastEventId)).toEqual([
+        null,
+        '5',
+        '5',
+        '5',
+      ])
+      expect(retries.map((retry) => retry.attempt)).toEqual([1, 1, 1])
+    })
+
+    it('gives up with retries-exhausted after maxElapsedMs of failures', async () => {
+      const { url, log } = scenario('/status', { status: '500' })
+      const error = await rejection(
+        collect(
+          fetchEventStream(url, { retryMs: 20, maxRetryMs: 20, maxElapsedMs: 100 }),
+          'elapsed',
+        ),
+        'maxElapsedMs',
+      )
+      expect((error as SseError).code).toBe('retries-exhausted')
+      expect((await log()).requests.length).toBeGreaterThan(1)
+    })
+
+    it('throws idle-timeout for a stalled POST instead of re-sending it', async () => {
+      const { url, log } = scenario('/stall')
+      const seen: string[] = []
+      const error = await rejection(
+        (async () => {
+          for await (const event of fetchEventStream(url, {
+            method: 'POST',
+            body: 'x',
+            idleTimeoutMs: 100,
+          })) {
+            seen.push(event.data)
+          }
+        })(),
+        'stalled post',
+      )
+      expect(seen).toEqual(['before the stall'])
+      expect((error as SseError).code).toBe('idle-timeout')
+      expect((await log()).requests).toHaveLength(1)
+    })
+
     it('sends initialLastEventId with the first request', async () => {
       const { url, log } = scenario('/once', { id: 'b' })
       const client = fetchEventStream(url, { initialLastEventId: 'a', retryMs: 1 })
@@ -333,15 +383,17 @@ export function defineClientSuite(getBaseUrl: () => string): void {
       const { url } = scenario('/heartbeat')
       const comments: string[] = []
       const events = await collect(
+        // The stream lasts 1 s, twice the budget, with a comment every 50 ms: only comments
+        // resetting the timer let it through (and a loaded machine gets 450 ms of slack).
         fetchEventStream(url, {
-          idleTimeoutMs: 200,
+          idleTimeoutMs: 500,
           reconnect: 'never',
           onComment: (comment) => comments.push(comment),
         }),
         'heartbeat',
       )
       expect(data(events)).toEqual(['after heartbeats/'])
-      expect(comments).toHaveLength(6)
+      expect(comments).toHaveLength(20)
     })
 
     it('throws line-too-long, closes the connection and does not reconnect', async () => {
@@ -461,6 +513,22 @@ export function defineClientSuite(getBaseUrl: () => string): void {
         await client[Symbol.asyncDispose]()
         await waitForLog(log, (entry) => entry.clientClosed === 1, 'connection closed')
       })
+    })
+
+    it('fails with a TypeError, once, when fetch does not stream bodies', async () => {
+      let calls = 0
+      const client = fetchEventStream('http://127.0.0.1/', {
+        fetch: async () => {
+          calls++
+          return new Response(null, {
+            status: 200,
+            headers: { 'content-type': 'text/event-stream' },
+          })
+        },
+      })
+      const error = await rejection(client.next(), 'null body')
+      expect(error).toBeInstanceOf(TypeError)
+      expect(calls).toBe(1)
     })
 
     it('rejects impossible options with a TypeError', () => {

@@ -94,6 +94,18 @@ export async function startScenarioServer(): Promise<{ url: string; close(): Pro
         }
         return
       }
+      case '/flap': {
+        // Three connections that each deliver one event and drop; only the first carries an id.
+        // Then 204.
+        if (count <= 3) {
+          response.writeHead(200, SSE)
+          response.write(`${count === 1 ? 'id: 5\n' : ''}data: ${count}\n\n`)
+          later(20, drop)
+        } else {
+          response.writeHead(204).end()
+        }
+        return
+      }
       case '/status': {
         const status = Number(url.searchParams.get('status') ?? 500)
         const times = Number(url.searchParams.get('times') ?? Number.POSITIVE_INFINITY)
@@ -164,14 +176,14 @@ export async function startScenarioServer(): Promise<{ url: string; close(): Pro
         return
       }
       case '/heartbeat': {
-        // Comments only, slower than nothing but faster than the idle timeout, then one event.
+        // 20 comments 50 ms apart (1 s in all), then one event.
         response.writeHead(200, SSE)
         let beats = 0
         const beat = (): void => {
           if (response.destroyed) return
-          if (beats++ < 6) {
+          if (beats++ < 20) {
             response.write(': keep-alive\n')
-            later(40, beat)
+            later(50, beat)
           } else response.end('data: after heartbeats\n\n')
         }
         beat()

@@ -330,6 +330,11 @@ export const specVectors: ParserVector[] = [
     events: [],
   },
   {
+    name: 'an empty event field resets the type set earlier in the block (undici 7.30 keeps it)',
+    bodies: [bytes('event: a\nevent\ndata: 1\n\nevent: b\nevent:\ndata: 2\n\n')],
+    events: [message('1'), message('2')],
+  },
+  {
     name: 'a later event type is kept per event only',
     bodies: [bytes('event: a\nevent: b\ndata: 1\n\ndata: 2\n\n')],
     events: [{ type: 'b', data: '1', lastEventId: '' }, message('2')],

@@ -126,6 +126,11 @@ describe('parser properties (fast-check)', () => {
   it('agrees with undici EventSourceStream (Node’s EventSource parser) on every stream and chunking', () => {
     fc.assert(
       fc.property(streamAndCuts, ([body, cuts]) => {
+        // undici 7.30 ignores an `event` field with an empty value, so an earlier type in the
+        // same block leaks into the event; the spec sets the type buffer to '' ("message"). Our
+        // side of that is pinned by a spec vector.
+        const lines = new TextDecoder().decode(body).split(/\r\n|\r|\n/)
+        fc.pre(!lines.some((line) => /^event(: ?)?$/.test(line)))
         const chunks = cutAt(body, cuts)
         expect(withoutId(parseChunks([chunks]).events)).toEqual(viaUndici(chunks))
       }),

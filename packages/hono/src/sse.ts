@@ -31,6 +31,9 @@ export type SseOptions = Omit<EventStreamResponseInit, 'request'>
  * HTTP/2 works), a source error never reaches the client unless `onError` returns an event, and on
  * Bun the per-request idle timeout is lifted so a quiet stream is not cut after 10 s.
  *
+ * On Cloudflare Workers, set the `enable_request_signal` compatibility flag: without it workerd
+ * never tells a Worker that its client left, and the source would run on.
+ *
  * @param c - the Hono context of the request
  * @param source - an (async) iterable of events, or a function of `{ signal, lastEventId }` returning one
  * @param options - `retry`, `heartbeat`, `highWaterMark`, `onError`, `onOpen`, `onClose`, …
@@ -55,6 +58,11 @@ export type SseOptions = Omit<EventStreamResponseInit, 'request'>
  * @public
  */
 export function sse(c: Context, source: EventStreamSource, options: SseOptions = {}): Response {
+  if (!((c as Partial<Context> | undefined)?.req?.raw instanceof Request)) {
+    throw new TypeError(
+      "sse(c, source) needs the handler's Hono Context first, as in app.get('/events', (c) => sse(c, source))",
+    )
+  }
   keepBunStreamOpen(c)
   const response = eventStreamResponse(source, { ...options, request: c.req.raw })
   // Through c.body() rather than returned as is, so headers middleware set with c.header() stay.

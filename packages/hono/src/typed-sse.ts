@@ -12,11 +12,12 @@ import { type SseOptions, sse } from './sse.ts'
  *
  * @example
  * ```ts
+ * import type { EventMap } from '@ssekit/core'
  * import { Hono } from 'hono'
  * import { createTypedSse } from '@ssekit/hono'
  *
  * // shared.ts, imported by the server and the client
- * export interface ChatEvents {
+ * export interface ChatEvents extends EventMap {
  *   message: { user: string; text: string }
  *   typing: { user: string }
  * }

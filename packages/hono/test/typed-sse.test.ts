@@ -1,8 +1,9 @@
+import type { EventMap } from '@ssekit/core'
 import { createTypedSse } from '@ssekit/hono'
 import { Hono } from 'hono'
 import { expect, test } from 'vitest'
 
-interface ChatEvents {
+interface ChatEvents extends EventMap {
   message: { text: string }
   typing: { user: string }
 }

@@ -4,14 +4,19 @@ import type { EventPump, EventSink } from '@ssekit/core/adapter'
 const lineFeed = 0x0a
 const carriageReturn = 0x0d
 
-/** Whether `chunk` ends with a blank line, so that a new frame may follow it. */
-function endsFrame(chunk: Uint8Array): boolean {
+/**
+ * Whether `chunk` ends with a blank line (two line ends in a row, each CRLF, LF or CR), so that a
+ * new frame may follow it. Only the chunk's own bytes are looked at; a blank line split across two
+ * chunks counts as not ended, which only means a `retry:` hint is skipped.
+ * @internal
+ */
+export function endsFrame(chunk: Uint8Array): boolean {
   const last = chunk[chunk.length - 1]
   const beforeLast = chunk[chunk.length - 2]
   if (last === carriageReturn) return beforeLast === carriageReturn || beforeLast === lineFeed
   if (last !== lineFeed) return false
   if (beforeLast === lineFeed) return true
-  // CRLF CRLF, or a lone CR line ending followed by LF's own line.
+  // The chunk ends with CRLF: a blank line if another line end comes right before it.
   return (
     beforeLast === carriageReturn &&
     (chunk[chunk.length - 3] === lineFeed || chunk[chunk.length - 3] === carriageReturn)
@@ -27,7 +32,7 @@ function endsFrame(chunk: Uint8Array): boolean {
 export function createByteStreamPump(
   stream: ReadableStream<Uint8Array>,
   sink: EventSink,
-  onClose: (reason: CloseReason) => void,
+  onClose: (summary: { reason: CloseReason }) => void,
   signal?: AbortSignal | undefined,
 ): EventPump {
   const reader = stream.getReader()
@@ -42,7 +47,7 @@ export function createByteStreamPump(
     if (closed) return
     closed = true
     signal?.removeEventListener('abort', onAbort)
-    onClose(reason)
+    onClose({ reason })
   }
 
   let cleanup: Promise<void> = Promise.resolve()

@@ -3,7 +3,7 @@ import type { CloseReason, SseEvent } from '@ssekit/core'
 /** One stream served by `sendEventStream` that has not settled yet. @internal */
 export interface OpenEventStream {
   /** Writes `finalEvent` and ends the response; the client may still be reading it. */
-  close(finalEvent: SseEvent): void
+  shutdown(finalEvent: SseEvent): void
   /** Tears the connection down at once (the grace period is over). */
   destroy(): void
   /** Settles with the close reason once the source's cleanup has run and the response is done. */

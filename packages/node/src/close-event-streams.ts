@@ -1,4 +1,4 @@
-import type { SseEvent } from '@ssekit/core'
+import { encodeEvent, type SseEvent } from '@ssekit/core'
 import { openEventStreams } from './_registry.ts'
 
 /** Options of {@link closeEventStreams}. @public */
@@ -42,7 +42,8 @@ export interface CloseEventStreamsResult {
  * accepting connections first (`server.close()`), or new streams may open meanwhile.
  *
  * @returns how many streams ended cleanly and how many were destroyed.
- * @throws TypeError when an option is not a non-negative number.
+ * @throws TypeError when an option is not a non-negative whole number; `SseError`
+ *   (`invalid-field`) when `finalEvent` cannot be encoded. Nothing was closed then.
  *
  * @example
  * ```ts
@@ -62,13 +63,15 @@ export async function closeEventStreams(
   const graceMs = nonNegative('graceMs', options.graceMs, 5_000)
   const retry = nonNegative('retry', options.retry, 1_000)
   const retryJitter = nonNegative('retryJitter', options.retryJitter, 4_000)
+  // A final event that cannot be encoded fails here, before any stream is touched.
+  if (options.finalEvent !== undefined) encodeEvent({ ...options.finalEvent, retry })
   const streams = [...openEventStreams]
   const pending = new Set(streams)
   const settledAll = Promise.all(
     streams.map((stream) => stream.settled.then(() => pending.delete(stream))),
   )
   for (const stream of streams) {
-    stream.close({
+    stream.shutdown({
       ...options.finalEvent,
       retry: retry + Math.floor(Math.random() * retryJitter),
     })

@@ -6,14 +6,9 @@ import {
   eventStreamHeaders,
   lastEventIdFrom,
 } from '@ssekit/core'
-import {
-  createEventPump,
-  type EventPump,
-  type EventPumpOptions,
-  type EventSink,
-} from '@ssekit/core/adapter'
+import { createEventPump, type EventPumpOptions } from '@ssekit/core/adapter'
 import { createByteStreamPump } from './_byte-stream-pump.ts'
-import { type OpenEventStream, openEventStreams } from './_registry.ts'
+import { ResponseStream, type ResponseTarget } from './_response-stream.ts'
 
 /**
  * Options of {@link sendEventStream}: the stream options of `createEventStream` (`retry`,
@@ -45,24 +40,6 @@ export interface SendEventStreamOptions extends EventPumpOptions {
 export type NodeRequest = IncomingMessage | Http2ServerRequest
 /** A node:http or http2 (compatibility API) response. @public */
 export type NodeResponse = ServerResponse | Http2ServerResponse
-
-/** The part of both response classes (and of Express's wrapped one) this module uses. */
-interface ResponseTarget {
-  write(chunk: Uint8Array): boolean
-  end(): unknown
-  writeHead(status: number, headers: Record<string, string>): unknown
-  flushHeaders(): void
-  destroy(error?: Error): unknown
-  on(event: string, listener: () => void): unknown
-  off(event: string, listener: () => void): unknown
-  readonly headersSent: boolean
-  readonly writableEnded: boolean
-  readonly destroyed?: boolean | undefined
-  /** Added by Express's `compression()`: pushes what zlib holds to the socket. */
-  flush?: (() => void) | undefined
-  /** Only on `Http2ServerResponse`. */
-  readonly stream?: { destroyed: boolean; closed: boolean; setTimeout(ms: number): unknown }
-}
 
 const pumpOnlyOptions = [
   'retry',
@@ -140,140 +117,32 @@ export function sendEventStream(
     target.end()
     return Promise.resolve('end')
   }
-  const drainTimeout = options.drainTimeout ?? 30_000
-  let headWritten = false
-  let ended = false
-  let gone = false
-  let stallTimer: ReturnType<typeof setTimeout> | undefined
-  let pumpDone = false
-  let responseDone = false
-  let reason: CloseReason = 'cancel'
-  let settled = false
-  let resolveSettled: (reason: CloseReason) => void = () => {}
-  const settledPromise = new Promise<CloseReason>((resolve) => {
-    resolveSettled = resolve
-  })
-
-  const writeHead = (): void => {
-    if (headWritten) return
-    headWritten = true
-    target.writeHead(200, headers)
-    target.flushHeaders()
-  }
-
-  const onStalled = (): void => {
-    stallTimer = undefined
-    target.destroy()
-  }
-
-  const sink: EventSink = {
-    write(chunk) {
-      if (gone || ended) return false
-      writeHead()
-      const hasRoom = target.write(chunk)
-      target.flush?.()
-      if (!hasRoom && drainTimeout !== false && stallTimer === undefined) {
-        stallTimer = setTimeout(onStalled, drainTimeout)
-      }
-      return hasRoom
-    },
-    close: () => endResponse(),
-    // The headers are out, so a failure can only end the response; an SSE client treats an ended
-    // and a broken stream alike (it reconnects), and a clean end keeps proxies' connections usable.
-    error: () => endResponse(),
-  }
-
-  function endResponse(): void {
-    if (ended) return
-    ended = true
-    if (gone) return
-    writeHead()
-    target.end()
-  }
-
-  function settle(): void {
-    if (settled || !pumpDone || !responseDone) return
-    settled = true
-    if (stallTimer !== undefined) clearTimeout(stallTimer)
-    target.off('drain', onDrain)
-    target.off('finish', onFinish)
-    target.off('close', onGone)
-    target.off('error', onGone)
-    openEventStreams.delete(entry)
-    // Once the pump has closed, cancel() only returns its cleanup: the source's return().
-    void pump.cancel().then(() => resolveSettled(reason))
-  }
-
-  const onPumpClosed = (closeReason: CloseReason): void => {
-    reason = closeReason
-    pumpDone = true
-    settle()
-  }
-
-  const onDrain = (): void => {
-    if (stallTimer !== undefined) {
-      clearTimeout(stallTimer)
-      stallTimer = undefined
-    }
-    pump.resume()
-  }
-  const onFinish = (): void => {
-    // Http2ServerResponse emits 'finish' also when the client reset the stream.
-    if (!ended) return onGone()
-    responseDone = true
-    settle()
-  }
-  const onGone = (): void => {
-    if (responseDone) return
-    gone = true
-    // Cancelling calls onClose at once; responseDone is set after it so that settle() runs here,
-    // when `pump` is sure to exist, and not from inside that call.
-    if (!pump.closed) void pump.cancel('cancel')
-    responseDone = true
-    settle()
-  }
 
   // The client may have left while the application awaited something before calling us.
-  const goneAlready = isGone(request, target)
-  gone = goneAlready
-
-  const pump: EventPump = byteStream
-    ? createByteStreamPump(source, sink, onPumpClosed, options.signal)
-    : createEventPump(source, sink, {
-        ...options,
-        lastEventId: options.lastEventId ?? lastEventIdFrom(request),
-        onClose(summary) {
-          onPumpClosed(summary.reason)
-          options.onClose?.(summary)
-        },
-      })
-
-  const entry: OpenEventStream = {
-    close(finalEvent) {
-      pump.close(finalEvent).catch(() => {
-        // An event that cannot be encoded: end without it rather than not at all.
-        void pump.cancel('shutdown')
-        endResponse()
-      })
-    },
-    destroy() {
-      target.destroy()
-    },
-    settled: settledPromise,
+  const stream = new ResponseStream(
+    target,
+    headers,
+    options.drainTimeout ?? 30_000,
+    isGone(request, target),
+  )
+  if (byteStream) {
+    stream.pump = createByteStreamPump(source, stream, stream.onPumpClose, options.signal)
+  } else {
+    const onClose = options.onClose
+    stream.pump = createEventPump(source, stream, {
+      ...options,
+      lastEventId: options.lastEventId ?? lastEventIdFrom(request),
+      onClose:
+        onClose === undefined
+          ? stream.onPumpClose
+          : (summary) => {
+              stream.onPumpClose(summary)
+              onClose(summary)
+            },
+    })
   }
-
-  if (goneAlready) {
-    onGone()
-    return settledPromise
-  }
-  configureSocket(request, target)
-  writeHead()
-  target.on('drain', onDrain)
-  target.on('finish', onFinish)
-  target.on('close', onGone)
-  target.on('error', onGone)
-  if (!settled) openEventStreams.add(entry)
-  return settledPromise
+  stream.start(request)
+  return stream.settled
 }
 
 function isByteStream(source: unknown): source is ReadableStream<Uint8Array> {
@@ -335,14 +204,20 @@ function assertArguments(
   }
 }
 
+// Shared by every stream that adds no header of its own (node only reads them).
+const http1Headers: Readonly<Record<string, string>> = Object.freeze({
+  ...eventStreamHeaders,
+  Connection: 'keep-alive',
+})
+const http2Headers: Readonly<Record<string, string>> = eventStreamHeaders
+
 function responseHeaders(
   http1: boolean,
   extra: Readonly<Record<string, string>> | undefined,
-): Record<string, string> {
-  const headers: Record<string, string> = http1
-    ? { ...eventStreamHeaders, Connection: 'keep-alive' }
-    : { ...eventStreamHeaders }
-  for (const [name, value] of Object.entries(extra ?? {})) {
+): Readonly<Record<string, string>> {
+  if (extra === undefined) return http1 ? http1Headers : http2Headers
+  const headers: Record<string, string> = { ...(http1 ? http1Headers : http2Headers) }
+  for (const [name, value] of Object.entries(extra)) {
     const lowerName = name.toLowerCase()
     if (lowerName === 'content-length' || lowerName === 'transfer-encoding') {
       throw new TypeError(
@@ -359,16 +234,4 @@ function isGone(request: NodeRequest, response: ResponseTarget): boolean {
   if (response.destroyed === true) return true
   if (response.stream !== undefined) return response.stream.destroyed || response.stream.closed
   return request.socket?.destroyed ?? false
-}
-
-// A stream may stay quiet far longer than any request timeout, and small frames must not wait
-// for Nagle's algorithm to batch them.
-function configureSocket(request: NodeRequest, response: ResponseTarget): void {
-  if (response.stream !== undefined) {
-    response.stream.setTimeout(0)
-    return
-  }
-  const socket = request.socket
-  socket?.setTimeout(0)
-  socket?.setNoDelay(true)
 }

@@ -153,5 +153,9 @@ describe('closeEventStreams', () => {
     expect(await closeEventStreams()).toEqual({ closed: 0, destroyed: 0 })
     await expect(closeEventStreams({ graceMs: -1 })).rejects.toThrow(TypeError)
     await expect(closeEventStreams({ retry: 1.5 })).rejects.toThrow(/retry/)
+    await expect(closeEventStreams({ finalEvent: { event: 'bye\nid: 1' } })).rejects.toMatchObject({
+      code: 'invalid-field',
+      field: 'event',
+    })
   })
 })

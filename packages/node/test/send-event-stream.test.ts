@@ -209,7 +209,11 @@ describe('sendEventStream on node:http', () => {
         void sendEventStream(request, response, [], { heartbeat: -5 })
       } catch (error) {
         // A stream option that cannot work: core's typed error, thrown before anything was sent.
-        if (SseError.isInstance(error) && error.code === 'invalid-option' && !response.headersSent) {
+        if (
+          SseError.isInstance(error) &&
+          error.code === 'invalid-option' &&
+          !response.headersSent
+        ) {
           errors.push(new TypeError('invalid-option as expected'))
         } else errors.push(error)
       }

@@ -1,11 +1,13 @@
 import {
   createEncodedEvent,
   createHub,
+  encodeEvent,
   type Hub,
   type HubBackend,
   type HubListener,
   type HubOptions,
   type HubReadResult,
+  type HubResetData,
   SseError,
   type SseEvent,
 } from '@ssekit/core'
@@ -36,7 +38,7 @@ export interface RedisHubOptions extends Omit<HubOptions, 'backend' | 'history'>
   url?: string | undefined
   /**
    * An ioredis client to publish and read history with. The hub opens one more connection from
-   * it (`duplicate()`) for its shared reader, and leaves the client open on `close()`.
+   * it (`duplicate()`) for its subscriptions, and leaves the client open on `close()`.
    */
   client?: Redis | undefined
   /** Prepended to every stream key. @defaultValue 'ssekit:' */
@@ -49,10 +51,17 @@ export interface RedisHubOptions extends Omit<HubOptions, 'backend' | 'history'>
 }
 
 const noop = () => {}
-// The reader wakes at least this often even without traffic, so a topic added while a blocking
-// XREAD was being sent (which CLIENT UNBLOCK cannot reach yet) waits at most this long.
-const blockMs = 1000
 const readBatch = 1000
+// A subscriber connection carries no replies of its own, so a silently dead one is only noticed
+// by asking: a PING this often, and a reconnect when it goes unanswered.
+const pingInterval = 5000
+// Appends and announces in one step: a subscriber that is connected sees every entry, in order,
+// without reading the stream back. The announcement is `[id, field, value, …]` as JSON.
+const appendScript = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 2))
+ARGV[1] = id
+redis.call('PUBLISH', KEYS[1], cjson.encode(ARGV))
+return id`
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const controlCharacter = /[\u0000-\u001f\u007f]/
 
@@ -63,12 +72,15 @@ const controlCharacter = /[\u0000-\u001f\u007f]/
  * - Each topic is one stream (`<prefix><topic>`, the topic percent-encoded so no topic can reach
  *   another key). `XADD … MAXLEN ~` bounds it, `XTRIM MINID ~` and `PEXPIRE` age it out.
  * - The SSE id is the stream entry id, so a client resumes with `Last-Event-ID` on any process.
- * - One reader per hub (create one hub per process): a single blocking `XREAD` over every topic
- *   that has a local subscriber, reference-counted, so an SSE client never costs a Redis
- *   connection. Two connections in all.
- * - After a dropped connection or a Redis restart the reader reconnects with backoff and reads on
- *   from the last id it delivered, so connected subscribers miss nothing that Redis kept (run
- *   Redis with `appendonly yes` to keep acknowledged events across a restart).
+ * - Live delivery: a script appends the entry (`XADD`) and announces it on the channel of the
+ *   same name (`PUBLISH`) atomically. Each hub has one subscriber connection, subscribed to the
+ *   channels of the topics that have a local subscriber (reference-counted), so an SSE client
+ *   never costs a Redis connection and a publish costs the same whatever the number of topics.
+ *   Two connections in all; create one hub per process.
+ * - After a dropped connection or a Redis restart both connections reconnect with backoff, and
+ *   every topic reads its stream on (`XRANGE`) from the last id it delivered, so connected
+ *   subscribers miss nothing that Redis kept (run Redis with `appendonly yes` to keep
+ *   acknowledged events across a restart).
  * - `publish` while Redis is unreachable rejects at once with `SseError` `backend-unavailable`.
  *
  * Why ioredis: it reconnects by itself with a pluggable backoff, can fail commands immediately
@@ -114,6 +126,10 @@ interface TopicReader {
   deliver: (event: SseEvent) => void
   /** The last id delivered (or the head when listening started); undefined until known. */
   cursor: string | undefined
+  /** An `XRANGE` catch-up is running. */
+  reading: boolean
+  /** Announcements may have been missed or skipped: read the stream on from `cursor`. */
+  stale: boolean
 }
 
 /**
@@ -163,6 +179,7 @@ export async function createRedisBackend(
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     connectTimeout: timeout,
+    commandTimeout: timeout,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
   }
   const ownsCommand = options.client === undefined
@@ -170,26 +187,23 @@ export async function createRedisBackend(
     options.client ??
     new Redis(options.url ?? 'redis://127.0.0.1:6379', {
       ...connectionOptions,
-      commandTimeout: timeout,
       enableAutoPipelining: true,
     })
-  // The reader's own deadline: a blocking XREAD that outlives its BLOCK time by this much is on a
-  // connection that died silently.
-  const reader = command.duplicate({
+  // Channels are resubscribed by hand after a reconnect, from the topics listening then, and
+  // each topic then catches up from its cursor.
+  const subscriber = command.duplicate({
     ...connectionOptions,
-    commandTimeout: blockMs + timeout,
+    autoResubscribe: false,
     enableAutoPipelining: false,
   })
   command.on('error', reportError)
-  reader.on('error', reportError)
+  subscriber.on('error', reportError)
   // Host and port only: a URL may carry a password, and this ends up in error messages and logs.
   const where = `${command.options.host ?? '127.0.0.1'}:${command.options.port ?? 6379}`
-  let readerId: string | undefined
   try {
-    await withDeadline(Promise.all([connected(command), reader.connect()]), timeout)
-    readerId = String(await reader.client('ID'))
+    await withDeadline(Promise.all([connected(command), subscriber.connect()]), timeout)
   } catch (error) {
-    reader.disconnect()
+    subscriber.disconnect()
     if (ownsCommand) command.disconnect()
     throw new SseError(
       'backend-unavailable',
@@ -200,10 +214,9 @@ export async function createRedisBackend(
     )
   }
 
-  const readers = new Map<string, TopicReader>()
+  const topics = new Map<string, TopicReader>()
   const maintainedAt = new Map<string, number>()
   let closed = false
-  let wake: (() => void) | undefined
 
   const keyOf = (topic: string) => `${prefix}${encodeURIComponent(topic)}`
 
@@ -214,8 +227,8 @@ export async function createRedisBackend(
           cause: error,
         })
 
-  const ensureReady = (action: string) => {
-    if (command.status !== 'ready') {
+  const ensureReady = (connection: Redis, action: string) => {
+    if (connection.status !== 'ready') {
       throw new SseError('backend-unavailable', `Redis ${action} failed: not connected to ${where}`)
     }
   }
@@ -234,68 +247,154 @@ export async function createRedisBackend(
     return info === undefined ? '0-0' : String(info.get('last-generated-id'))
   }
 
-  function interruptReader(): void {
-    wake?.()
-    if (readerId !== undefined && command.status === 'ready') {
-      command.client('UNBLOCK', readerId).catch(noop)
+  /** Entries after `afterId`, or why it cannot be resumed from; see the README for the rules. */
+  async function readAfter(key: string, afterId: string, limit: number): Promise<HubReadResult> {
+    let results: [Error | null, unknown][] | null
+    try {
+      ensureReady(command, 'XRANGE')
+      // One transaction, so a trim cannot slip between the eviction check and the range.
+      results = await command
+        .multi()
+        .xinfo('STREAM', key)
+        .xrange(key, `(${isStreamId(afterId) ? afterId : '0-0'}`, '+', 'COUNT', limit)
+        .exec()
+    } catch (error) {
+      throw fail('XRANGE', error)
+    }
+    const [infoResult, rangeResult] = results ?? []
+    if (infoResult === undefined || rangeResult === undefined || rangeResult[0] !== null) {
+      throw fail('XRANGE', rangeResult?.[0] ?? new Error('no reply'))
+    }
+    const missing = infoResult[0] !== null && messageOf(infoResult[0]).includes('no such key')
+    if (infoResult[0] !== null && !missing) throw fail('XINFO', infoResult[0])
+    const info = missing ? undefined : pairs(infoResult[1] as unknown[])
+    const head = info === undefined ? '0-0' : String(info.get('last-generated-id'))
+    if (!isStreamId(afterId) || compareStreamIds(afterId, head) > 0) {
+      return { status: 'reset', reason: 'unknown', head }
+    }
+    const events = () =>
+      (rangeResult[1] as [string, string[]][]).map(([id, fields]) => eventOf(id, fields))
+    if (info === undefined || afterId === head) {
+      // No stream: only the "before the first event" id is known. At the head: nothing to miss.
+      return afterId === head
+        ? { status: 'ok', events: [], head }
+        : { status: 'reset', reason: 'unknown', head }
+    }
+    const length = Number(info.get('length'))
+    const added = Number(info.get('entries-added'))
+    const first = length > 0 ? String(info.get('recorded-first-entry-id')) : undefined
+    if (first !== undefined && compareStreamIds(afterId, first) >= 0) {
+      return { status: 'ok', events: events(), head }
+    }
+    // Before the first retained entry. Trimming removes the oldest entries, so if any entry
+    // was ever removed, one newer than `afterId` may be among them: the replay would have a
+    // hole. Without removals only "0-0" (issued before the first event) can be that old.
+    if (added > length) return { status: 'reset', reason: 'evicted', head }
+    return afterId === '0-0'
+      ? { status: 'ok', events: events(), head }
+      : { status: 'reset', reason: 'unknown', head }
+  }
+
+  function deliver(topic: TopicReader, id: string, fields: string[]): void {
+    if (topic.cursor === undefined || compareStreamIds(id, topic.cursor) <= 0) return
+    topic.cursor = id
+    topic.deliver(eventOf(id, fields))
+  }
+
+  /** Reads a topic's stream on from its cursor until nothing is left; one read at a time. */
+  async function catchUp(topic: TopicReader): Promise<void> {
+    topic.stale = true
+    if (topic.reading || topic.cursor === undefined || closed) return
+    topic.reading = true
+    try {
+      while (topic.stale && topics.get(topic.key) === topic && !closed) {
+        topic.stale = false
+        const result = await readAfter(topic.key, topic.cursor, readBatch)
+        if (result.status === 'ok') {
+          for (const event of result.events) {
+            if (compareStreamIds(event.id as string, topic.cursor) <= 0) continue
+            topic.cursor = event.id as string
+            topic.deliver(event)
+          }
+          if (result.events.length === readBatch) topic.stale = true
+        } else if (result.head !== '0-0') {
+          // Entries after the cursor were trimmed (a long outage, a Redis restart without its
+          // data): the live subscribers get the same explicit reset a reconnecting client would.
+          const data: HubResetData = { reason: result.reason }
+          topic.cursor = result.head
+          topic.deliver(
+            createEncodedEvent({ event: 'reset', id: result.head, data: JSON.stringify(data) }),
+          )
+        }
+        // No stream at all: it expired with nothing new, so there is nothing to miss.
+      }
+    } catch (error) {
+      // Left stale: the next announcement or reconnect reads on from the same cursor.
+      topic.stale = true
+      reportError(error instanceof Error ? error : new Error(String(error)))
+    } finally {
+      topic.reading = false
     }
   }
 
-  reader.on('ready', () => {
-    reader
-      .client('ID')
-      .then((id) => {
-        readerId = String(id)
-      })
-      .catch(noop)
+  subscriber.on('message', (channel: string, message: string) => {
+    const topic = topics.get(channel)
+    if (topic === undefined) return
+    if (topic.reading || topic.stale || topic.cursor === undefined) {
+      // A read is under way or due: it will find this entry in the stream.
+      void catchUp(topic)
+      return
+    }
+    let announced: unknown
+    try {
+      announced = JSON.parse(message)
+    } catch {
+      announced = undefined
+    }
+    if (!Array.isArray(announced) || typeof announced[0] !== 'string') {
+      void catchUp(topic)
+      return
+    }
+    deliver(topic, announced[0], announced.slice(1) as string[])
   })
 
-  async function readLoop(): Promise<void> {
-    while (!closed) {
-      const active = [...readers.values()].filter((topic) => topic.cursor !== undefined)
-      if (active.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve
-        })
-        wake = undefined
-        continue
-      }
-      let reply: [string, [string, string[]][]][] | null
-      try {
-        reply = (await reader.xread(
-          'COUNT',
-          readBatch,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          ...active.map((topic) => topic.key),
-          ...active.map((topic) => topic.cursor as string),
-        )) as [string, [string, string[]][]][] | null
-      } catch (error) {
-        if (closed) return
-        reportError(error instanceof Error ? error : new Error(String(error)))
-        await untilReady(reader, () => closed)
-        continue
-      }
-      if (reply === null) continue
-      for (const [key, entries] of reply) {
-        const topic = readers.get(key)
-        if (topic === undefined || topic.cursor === undefined) continue
-        for (const [id, fields] of entries) {
-          if (compareStreamIds(id, topic.cursor) <= 0) continue
-          topic.cursor = id
-          topic.deliver(eventOf(id, fields))
-        }
-      }
-    }
+  // After any reconnect: subscribe again to every listening topic, then read each one on from
+  // its cursor, which recovers whatever was announced while a connection was down.
+  const resume = () => {
+    if (closed) return
+    const keys = [...topics.keys()]
+    const subscribed = keys.length > 0 ? subscriber.subscribe(...keys) : Promise.resolve()
+    subscribed.then(
+      () => {
+        for (const topic of topics.values()) void catchUp(topic)
+      },
+      (error: unknown) => reportError(error instanceof Error ? error : new Error(String(error))),
+    )
   }
-  const loop = readLoop()
+  // Both connections are up by now, so every later 'ready' is a reconnect.
+  subscriber.on('ready', resume)
+  const onDropped = () => {
+    if (!closed) reportError(new Error(`The connection to Redis at ${where} dropped; reconnecting`))
+  }
+  subscriber.on('close', onDropped)
+  command.on('close', onDropped)
+  const onCommandReady = () => {
+    for (const topic of topics.values()) void catchUp(topic)
+  }
+  command.on('ready', onCommandReady)
+  const pinger = setInterval(() => {
+    if (subscriber.status !== 'ready') return
+    subscriber.ping().catch(() => {
+      if (!closed && subscriber.status === 'ready') subscriber.disconnect(true)
+    })
+  }, pingInterval)
+  pinger.unref?.()
 
   return {
     async append(topic, event) {
       // Validates every field before anything reaches Redis; subscribers encode with the id.
-      createEncodedEvent(event)
-      ensureReady('XADD')
+      encodeEvent(event)
+      ensureReady(command, 'XADD')
       const key = keyOf(topic)
       const fields: string[] = ['v', '1']
       if (event.event !== undefined) fields.push('e', event.event)
@@ -305,17 +404,17 @@ export async function createRedisBackend(
       if (event.retry !== undefined) fields.push('r', String(event.retry))
       if (event.comment !== undefined) fields.push('c', event.comment)
       const now = Date.now()
-      // Commands sent in the same tick leave in one write (auto-pipelining); only the XADD is
+      // Commands sent in the same tick leave in one write (auto-pipelining); only the append is
       // awaited. Expiry and age trimming run at most once a second per topic: `~` trims whole
       // nodes lazily anyway, and the TTL carries a second of slack.
-      const added = command.xadd(key, 'MAXLEN', '~', maxEvents, '*', ...fields)
+      const added = command.eval(appendScript, 1, key, maxEvents, ...fields)
       if (now - (maintainedAt.get(key) ?? 0) > 1000) {
         maintainedAt.set(key, now)
         if (maintainedAt.size > 10_000) maintainedAt.clear()
         command.pexpire(key, maxAge + 1000).catch(noop)
         command.xtrim(key, 'MINID', '~', `${Math.max(0, now - maxAge)}-0`).catch(noop)
       }
-      let id: string | null
+      let id: unknown
       try {
         id = await added
       } catch (error) {
@@ -333,73 +432,40 @@ export async function createRedisBackend(
       }
     },
 
-    async read(topic, afterId, limit): Promise<HubReadResult> {
-      const key = keyOf(topic)
-      let results: [Error | null, unknown][] | null
-      try {
-        ensureReady('XRANGE')
-        // One transaction, so a trim cannot slip between the eviction check and the range.
-        results = await command
-          .multi()
-          .xinfo('STREAM', key)
-          .xrange(key, `(${isStreamId(afterId) ? afterId : '0-0'}`, '+', 'COUNT', limit)
-          .exec()
-      } catch (error) {
-        throw fail('XRANGE', error)
-      }
-      const [infoResult, rangeResult] = results ?? []
-      if (infoResult === undefined || rangeResult === undefined || rangeResult[0] !== null) {
-        throw fail('XRANGE', rangeResult?.[0] ?? new Error('no reply'))
-      }
-      const missing = infoResult[0] !== null && messageOf(infoResult[0]).includes('no such key')
-      if (infoResult[0] !== null && !missing) throw fail('XINFO', infoResult[0])
-      const info = missing ? undefined : pairs(infoResult[1] as unknown[])
-      const head = info === undefined ? '0-0' : String(info.get('last-generated-id'))
-      if (!isStreamId(afterId) || compareStreamIds(afterId, head) > 0) {
-        return { status: 'reset', reason: 'unknown', head }
-      }
-      const events = () =>
-        (rangeResult[1] as [string, string[]][]).map(([id, fields]) => eventOf(id, fields))
-      if (info === undefined || afterId === head) {
-        // No stream: only the "before the first event" id is known. At the head: nothing to miss.
-        return afterId === head
-          ? { status: 'ok', events: [], head }
-          : { status: 'reset', reason: 'unknown', head }
-      }
-      const length = Number(info.get('length'))
-      const added = Number(info.get('entries-added'))
-      const first = length > 0 ? String(info.get('recorded-first-entry-id')) : undefined
-      if (first !== undefined && compareStreamIds(afterId, first) >= 0) {
-        return { status: 'ok', events: events(), head }
-      }
-      // Before the first retained entry. Trimming removes the oldest entries, so if any entry
-      // was ever removed, one newer than `afterId` may be among them: the replay would have a
-      // hole. Without removals only "0-0" (issued before the first event) can be that old.
-      if (added > length) return { status: 'reset', reason: 'evicted', head }
-      return afterId === '0-0'
-        ? { status: 'ok', events: events(), head }
-        : { status: 'reset', reason: 'unknown', head }
+    read(topic, afterId, limit) {
+      return readAfter(keyOf(topic), afterId, limit)
     },
 
-    listen(topic, deliver): HubListener {
+    listen(topic, deliverEvent): HubListener {
       const key = keyOf(topic)
-      const entry: TopicReader = { key, deliver, cursor: undefined }
-      readers.set(key, entry)
+      const entry: TopicReader = {
+        key,
+        deliver: deliverEvent,
+        cursor: undefined,
+        reading: false,
+        stale: false,
+      }
+      topics.set(key, entry)
       const ready = (async () => {
         try {
-          ensureReady('XINFO')
+          ensureReady(subscriber, 'SUBSCRIBE')
+          // Subscribed first, then the head: every entry after the head is announced to us.
+          await subscriber.subscribe(key)
           const head = await headOf(key)
-          if (readers.get(key) === entry) entry.cursor = head
+          if (topics.get(key) !== entry) return
+          entry.cursor = head
+          if (entry.stale) void catchUp(entry)
         } catch (error) {
-          throw fail('XINFO', error)
+          throw fail('SUBSCRIBE', error)
         }
-        interruptReader()
       })()
       ready.catch(noop)
       return {
         ready,
         stop() {
-          if (readers.get(key) === entry) readers.delete(key)
+          if (topics.get(key) !== entry) return
+          topics.delete(key)
+          if (subscriber.status === 'ready') subscriber.unsubscribe(key).catch(noop)
         },
       }
     },
@@ -411,12 +477,13 @@ export async function createRedisBackend(
     async close() {
       if (closed) return
       closed = true
-      readers.clear()
-      wake?.()
-      reader.disconnect()
-      await loop.catch(noop)
-      if (ownsCommand) await command.quit().catch(() => command.disconnect())
+      clearInterval(pinger)
+      topics.clear()
+      subscriber.disconnect()
+      command.off('ready', onCommandReady)
+      command.off('close', onDropped)
       command.off('error', reportError)
+      if (ownsCommand) await command.quit().catch(() => command.disconnect())
     },
   }
 }
@@ -462,12 +529,6 @@ function connected(client: Redis): Promise<unknown> {
     client.once('ready', resolve)
     client.once('end', () => reject(new Error('the connection ended')))
   })
-}
-
-async function untilReady(connection: Redis, stop: () => boolean): Promise<void> {
-  while (!stop() && connection.status !== 'ready') {
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -140,6 +140,8 @@ export function runSseConformance(options: ConformanceOptions): void {
         expect(stream.headers['cache-control']).toBe('no-cache, no-transform')
         expect(stream.headers['x-accel-buffering']).toBe('no')
         expect(stream.headers['content-length']).toBeUndefined()
+        // Asked for gzip, but `no-transform` keeps compression middleware away from the stream.
+        expect(stream.headers['content-encoding']).toBeUndefined()
         if (options.protocol === 'h2c') {
           for (const name of connectionSpecificHeaders) expect(stream.headers[name]).toBeUndefined()
         }
@@ -339,7 +341,8 @@ export function runSseConformance(options: ConformanceOptions): void {
             'the producer stopped while nobody reads',
           )
           const producedBytes = settled.produced * floodEventSize
-          expect(producedBytes).toBeLessThan(64 * 1024 * 1024)
+          // Measured: about 4 MiB (the loopback socket buffers) on every HTTP/1.1 target, 64 KiB on h2c.
+          expect(producedBytes).toBeLessThan(16 * 1024 * 1024)
           // Reading again resumes the same stream, in order.
           let lastId = Number(first?.id)
           for (let index = 0; index < 50; index++) {

@@ -19,6 +19,7 @@ const supports = {
   clientAbort: true,
   boundedProducer: true,
   heartbeat: true,
+  everyDisconnectNoticed: true,
 }
 
 runSseConformance({

@@ -18,6 +18,7 @@ const supports = {
   clientAbort: true,
   boundedProducer: true,
   heartbeat: true,
+  everyDisconnectNoticed: true,
 }
 
 runSseConformance({

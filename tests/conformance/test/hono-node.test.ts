@@ -15,6 +15,7 @@ const supports = {
   clientAbort: true,
   boundedProducer: true,
   heartbeat: true,
+  everyDisconnectNoticed: true,
 }
 
 runSseConformance({
