@@ -2,9 +2,10 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { withTimeout } from './_report.ts'
 
-// Built (`dist/*.js`, what `npm run bench` runs): children are plain JavaScript too. From source
-// (the smoke test, or `node --import tsx src/...`): TypeScript through tsx, our packages from source.
-const built = import.meta.url.endsWith('.js')
+// Built (`dist/*.js`, what `npm run bench` runs, and the smoke test after its global setup built
+// it): children are plain JavaScript too. Otherwise (`node --import tsx src/...`): TypeScript
+// through tsx, our packages from source.
+const built = import.meta.url.endsWith('.js') || process.env['SSEKIT_BENCH_BUILT_CHILDREN'] === '1'
 const childExecArgv = built
   ? ['--expose-gc']
   : ['--import', 'tsx', '--conditions=source', '--expose-gc']
@@ -29,7 +30,10 @@ export function startChild(
   args: readonly string[],
   extraExecArgv: string[] = [],
 ): Child {
-  const path = fileURLToPath(new URL(built ? file.replace(/\.ts$/, '.js') : file, import.meta.url))
+  const url = built
+    ? new URL(`../dist/${file.replace(/\.ts$/, '.js')}`, new URL('.', import.meta.url))
+    : new URL(file, import.meta.url)
+  const path = fileURLToPath(url)
   const child = fork(path, [...args], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     execArgv: [...childExecArgv, ...extraExecArgv],

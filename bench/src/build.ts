@@ -9,7 +9,7 @@
  */
 import { build } from 'esbuild'
 
-const entries = ['run', '_server', '_load-client', 'scale', 'profile-idle']
+const entries = ['run', '_server', '_load-client', 'scale', 'profile-idle', 'profile-cpu']
 
 await build({
   entryPoints: entries.map((name) => new URL(`./${name}.ts`, import.meta.url).pathname),

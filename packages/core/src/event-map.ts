@@ -21,6 +21,15 @@ import type { EventSourceContext, SseEvent } from './types.ts'
 export type EventMap = Record<string, unknown>
 
 /**
+ * The event types `Events` declares, without the `string` index signature an interface gets from
+ * `extends EventMap` (which would otherwise admit any event name with `unknown` data).
+ */
+type DeclaredType<Events> = keyof {
+  [Type in keyof Events as string extends Type ? never : Type]: Events[Type]
+} &
+  string
+
+/**
  * One event of `Events` as the server writes it (the client-side counterpart is
  * `@ssekit/fetch-client`'s `TypedEvent`): `event` names its type and `data` has that type's
  * payload. For the `message` type, `event` may be left out (clients dispatch an unnamed event as
@@ -36,11 +45,11 @@ export type EventMap = Record<string, unknown>
  * @public
  */
 export type TypedSseEvent<Events extends EventMap> = {
-  [Type in keyof Events & string]: Omit<SseEvent, 'event' | 'data'> &
+  [Type in DeclaredType<Events>]: Omit<SseEvent, 'event' | 'data'> &
     (Type extends 'message'
       ? { event?: 'message' | undefined; data: Events[Type] }
       : { event: Type; data: Events[Type] })
-}[keyof Events & string]
+}[DeclaredType<Events>]
 
 /**
  * A source of {@link TypedSseEvent}s: the typed form of `EventStreamSource`. Comment-only events

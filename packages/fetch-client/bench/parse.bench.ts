@@ -1,123 +1,105 @@
 /**
- * Parser throughput: ours against eventsource-parser 3.1.1 (`createParser` behind one streaming
- * `TextDecoder`, the way its users drive it), same process, interleaved rounds, medians.
+ * Parser throughput: our `createParser` against eventsource-parser 3.1.1's `createParser` behind
+ * one streaming `TextDecoder` (the way its users must feed it bytes), same process.
  *
- * Run: `node --experimental-strip-types --conditions=source bench/parse.bench.ts` from
- * packages/fetch-client (Node 20: `npx tsx --conditions=source bench/parse.bench.ts`).
- * Each sample parses the whole fixture with a fresh parser; we count events so the work cannot be
- * optimised away. Chunks are prepared before timing: we measure parsing, not slicing.
+ * Run from packages/fetch-client: `npx tsx --conditions=source bench/parse.bench.ts`
+ * (`--only=token` keeps the fixtures whose name contains "token"; `--rounds=N`, default 15).
+ *
+ * Method: the fixtures of issue 7 workload 1 (bench/_fixtures.ts), chunked up front. Both
+ * contenders get the same `Uint8Array` chunks and both pay UTF-8 decoding; each one counts events
+ * and sums `event.data.length` in `onEvent`, and the tally is checked every pass (a wrong result
+ * aborts the run). One round times one full pass of each contender, in an order that rotates every
+ * round; the first 3 rounds are warm-up. Time is process CPU time (user + system), which a busy
+ * machine disturbs less than wall time. Our parser gets `maxLineBytes: 4 MiB` so that the 1 MiB
+ * line (1 MiB of data after `data: `) fits whatever the chunking (limits stay on). We report the
+ * median ms, the ratio of the medians, and the min-max of the per-round ratios. `TextDecoder`
+ * alone over the same chunks is the floor.
  */
 import { createParser as createReferenceParser } from 'eventsource-parser'
 import { createParser } from '../src/parse.ts'
+import { type Fixture, fixtures, median } from './_fixtures.ts'
 
-const encoder = new TextEncoder()
-
-function chunk(body: Uint8Array, sizes: () => number): Uint8Array[] {
-  const out: Uint8Array[] = []
-  for (let start = 0; start < body.length; ) {
-    const size = sizes()
-    out.push(body.slice(start, start + size))
-    start += size
-  }
-  return out
+interface Tally {
+  events: number
+  dataLength: number
 }
 
-let seed = 42
-function random(): number {
-  seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff
-  return seed / 0x7fffffff
+function ours(chunks: Uint8Array[]): Tally {
+  const tally = { events: 0, dataLength: 0 }
+  const parser = createParser({
+    maxLineBytes: 4 << 20,
+    onEvent(event) {
+      tally.events++
+      tally.dataLength += event.data.length
+    },
+  })
+  for (const chunk of chunks) parser.feed(chunk)
+  return tally
 }
 
-const tokens = encoder.encode(
-  Array.from({ length: 200_000 }, (_, index) => `data: {"text":"tok${index % 100}"}\n\n`).join(''),
-)
-const json2k = encoder.encode(
-  Array.from(
-    { length: 20_000 },
-    (_, index) =>
-      `id: ${index}\nevent: update\ndata: ${JSON.stringify({ index, payload: 'x'.repeat(1980) })}\n\n`,
-  ).join(''),
-)
-const multiline = encoder.encode(
-  Array.from(
-    { length: 50_000 },
-    (_, index) => `data: line one ${index}\ndata: line two\ndata: line three é\n\n`,
-  ).join(''),
-)
-const longLine = encoder.encode(`data: ${'y'.repeat(1 << 20)}\n\n`)
-const longerLine = encoder.encode(`data: ${'y'.repeat(2 << 20)}\n\n`)
-
-const fixtures: [string, Uint8Array[], number][] = [
-  ['200k token events, 64 KiB chunks', chunk(tokens, () => 65_536), 200_000],
-  [
-    '200k token events, random 1-100 B chunks',
-    chunk(tokens, () => 1 + Math.floor(random() * 100)),
-    200_000,
-  ],
-  ['20k 2 KB JSON events, 64 KiB chunks', chunk(json2k, () => 65_536), 20_000],
-  ['50k multi-line events, 64 KiB chunks', chunk(multiline, () => 65_536), 50_000],
-  ['one 1 MiB line, 4 B chunks', chunk(longLine, () => 4), 1],
-  ['one 2 MiB line, 4 B chunks (linear: about twice the 1 MiB row)', chunk(longerLine, () => 4), 1],
-  ['one 1 MiB line, whole', [longLine], 1],
-]
-
-function ours(chunks: Uint8Array[]): number {
-  let events = 0
-  const parser = createParser({ onEvent: () => void events++, maxLineBytes: 4 << 20 })
-  for (const piece of chunks) parser.feed(piece)
-  return events
-}
-
-function reference(chunks: Uint8Array[]): number {
-  let events = 0
-  const parser = createReferenceParser({ onEvent: () => void events++ })
+function reference(chunks: Uint8Array[]): Tally {
+  const tally = { events: 0, dataLength: 0 }
   const decoder = new TextDecoder()
-  for (const piece of chunks) parser.feed(decoder.decode(piece, { stream: true }))
-  return events
+  const parser = createReferenceParser({
+    onEvent(event) {
+      tally.events++
+      tally.dataLength += event.data.length
+    },
+  })
+  for (const chunk of chunks) parser.feed(decoder.decode(chunk, { stream: true }))
+  return tally
 }
 
-// The floor: what decoding alone costs, which every parser here pays.
-function decodeOnly(chunks: Uint8Array[]): number {
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+// The floor every contender pays: one streaming decode of the same chunks.
+function decodeOnly(chunks: Uint8Array[]): Tally {
+  const decoder = new TextDecoder()
   let length = 0
-  for (const piece of chunks) length += decoder.decode(piece).length
-  // The length keeps the decode from being optimised away; the event count check is skipped.
-  return length >= 0 ? -1 : 0
+  for (const chunk of chunks) length += decoder.decode(chunk, { stream: true }).length
+  return { events: -1, dataLength: length }
 }
 
-function time(
-  run: (chunks: Uint8Array[]) => number,
-  chunks: Uint8Array[],
-  expected: number,
-): number {
-  const start = performance.now()
-  const events = run(chunks)
-  const elapsed = performance.now() - start
-  if (events !== expected) throw new Error(`expected ${expected} events, got ${events}`)
+const contenders = [ours, reference, decodeOnly] as const
+
+function time(run: (chunks: Uint8Array[]) => Tally, fixture: Fixture): number {
+  const start = process.cpuUsage()
+  const tally = run(fixture.chunks)
+  const { user, system } = process.cpuUsage(start)
+  const elapsed = (user + system) / 1000
+  if (
+    tally.events !== -1 &&
+    (tally.events !== fixture.events || tally.dataLength !== fixture.dataLength)
+  ) {
+    throw new Error(
+      `${run.name} on ${fixture.name}: ${tally.events} events / ${tally.dataLength} chars, expected ${fixture.events} / ${fixture.dataLength}`,
+    )
+  }
   return elapsed
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
-}
+const argument = (name: string) =>
+  process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3)
+const only = argument('only') ?? ''
+const rounds = Number(argument('rounds') ?? 15)
+const warmup = 3
 
 console.log(
-  '| fixture | MB | ssekit ms | eventsource-parser 3.1.1 ms | ratio | TextDecoder alone ms |',
+  '| fixture | MB | ssekit ms | eventsource-parser 3.1.1 ms | ratio (per-round min-max) | TextDecoder alone ms |',
 )
 console.log('| --- | --- | --- | --- | --- | --- |')
-for (const [name, chunks, expected] of fixtures) {
-  const bytes = chunks.reduce((sum, piece) => sum + piece.length, 0)
-  const mine: number[] = []
-  const theirs: number[] = []
-  const floor: number[] = []
-  for (let round = 0; round < 15; round++) {
-    mine.push(time(ours, chunks, expected))
-    theirs.push(time(reference, chunks, expected))
-    floor.push(time(decodeOnly, chunks, -1))
+for (const fixture of fixtures(only)) {
+  const times: number[][] = contenders.map(() => [])
+  for (let round = 0; round < rounds + warmup; round++) {
+    for (let step = 0; step < contenders.length; step++) {
+      const index = (round + step) % contenders.length
+      const elapsed = time(contenders[index] as (typeof contenders)[number], fixture)
+      if (round >= warmup) times[index]?.push(elapsed)
+    }
   }
-  const [a, b, c] = [median(mine.slice(4)), median(theirs.slice(4)), median(floor.slice(4))]
+  const [mine = [], theirs = [], floor = []] = times
+  const ratios = mine.map((value, index) => (theirs[index] ?? Number.NaN) / value)
+  const [a, b] = [median(mine), median(theirs)]
+  const marker = fixture.target ? (b / a >= 2 ? '' : ' (below 2x)') : ' (no target)'
   console.log(
-    `| ${name} | ${(bytes / 1e6).toFixed(1)} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x | ${c.toFixed(1)} |`,
+    `| ${fixture.name} | ${(fixture.bytes / 1e6).toFixed(1)} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})${marker} | ${median(floor).toFixed(1)} |`,
   )
 }

@@ -200,6 +200,8 @@ export function createParser(options: ParserOptions): EventStreamParser {
           pending = ''
           processLine(line, 0, line.length)
           position = lineFeed + 1
+          // The line began in an earlier chunk, so an event it started did too.
+          if (data !== undefined) eventStart = -1
         } else if (
           text.charCodeAt(position) === 100 &&
           text.charCodeAt(position + 1) === 97 &&
@@ -257,6 +259,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
           const line = pending + text.slice(position, end)
           pending = ''
           processLine(line, 0, line.length)
+          if (data !== undefined) eventStart = -1
         } else {
           processLine(text, position, end)
         }

@@ -5,6 +5,7 @@ import {
 } from '@ssekit/core'
 import type { Context } from 'hono'
 import { keepBunStreamOpen } from './_bun.ts'
+import { sendOnNodeServer } from './_node-server.ts'
 
 /**
  * Options of {@link sse}: those of `eventStreamResponse` (the stream's options plus `status` and
@@ -63,6 +64,8 @@ export function sse(c: Context, source: EventStreamSource, options: SseOptions =
       "sse(c, source) needs the handler's Hono Context first, as in app.get('/events', (c) => sse(c, source))",
     )
   }
+  const sentOnNode = sendOnNodeServer(c, source, options)
+  if (sentOnNode !== undefined) return sentOnNode
   keepBunStreamOpen(c)
   const response = eventStreamResponse(source, { ...options, request: c.req.raw })
   // Through c.body() rather than returned as is, so headers middleware set with c.header() stay.

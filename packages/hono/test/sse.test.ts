@@ -40,6 +40,39 @@ describe('sse()', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
   })
 
+  test('on @hono/node-server, keeps headers middleware sets before and after it', async () => {
+    const app = new Hono()
+    app.use(cors({ origin: 'https://app.example' }))
+    app.use(async (c, next) => {
+      c.header('x-before', 'yes')
+      await next()
+      c.res.headers.set('x-after', 'yes')
+    })
+    app.get('/events', (c) => sse(c, [{ data: 'one' }], { headers: { 'x-option': 'yes' } }))
+    await using server = await serveApp(app)
+    const response = await fetch(`${server.origin}/events`, {
+      headers: { origin: 'https://app.example' },
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(response.headers.get('x-before')).toBe('yes')
+    expect(response.headers.get('x-after')).toBe('yes')
+    expect(response.headers.get('x-option')).toBe('yes')
+    expect(response.headers.get('x-hono-already-sent')).toBeNull()
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    expect(response.headers.get('cache-control')).toBe('no-cache, no-transform')
+    expect(await withTimeout(response.text(), 5000, 'body')).toBe(':\n\ndata: one\n\n')
+  })
+
+  test('a non-200 status takes the Web path on every server', async () => {
+    const app = new Hono()
+    app.get('/events', (c) => sse(c, [{ data: 'one' }], { status: 201 }))
+    await using server = await serveApp(app)
+    const response = await fetch(`${server.origin}/events`)
+    expect(response.status).toBe(201)
+    expect(await withTimeout(response.text(), 5000, 'body')).toContain('data: one\n\n')
+  })
+
   test('passes the stream options through (retry first, then heartbeats)', async () => {
     const app = new Hono()
     app.get('/events', (c) =>

@@ -36,5 +36,9 @@ test('undeclared events and wrong payloads do not compile', () => {
   // @ts-expect-error: an unnamed event is a message, which needs its data
   const noData: ChatSource = [{ id: '1' }]
   const fine: ChatSource = [{ data: { text: 'x' } }, { event: 'typing', data: { user: 'ada' } }]
-  expect([typo, wrongData, noData, fine]).toHaveLength(4)
+  type AliasSource = Parameters<ReturnType<typeof createTypedSse<{ ping: number }>>>[1]
+  const alias: AliasSource = [{ event: 'ping', data: 1 }]
+  // @ts-expect-error: a type alias map is closed too
+  const aliasTypo: AliasSource = [{ event: 'pong', data: 1 }]
+  expect([typo, wrongData, noData, fine, alias, aliasTypo]).toHaveLength(6)
 })

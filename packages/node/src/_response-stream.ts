@@ -58,28 +58,30 @@ export class ResponseStream implements EventSink, OpenEventStream {
   private isSettled = false
 
   constructor(
+    request: NodeRequest,
     target: ResponseTarget,
     headers: Readonly<Record<string, string>>,
     drainTimeout: number | false,
-    gone: boolean,
   ) {
     this.target = target
     this.headers = headers
     this.drainTimeout = drainTimeout
-    this.gone = gone
+    // The client may have left while the application awaited something before calling us.
+    this.gone = isGone(request, target)
+    // Before the pump's first write, so that the opening bytes are not held by Nagle's algorithm.
+    if (!this.gone) configureSocket(request, target)
     this.settled = new Promise((resolve) => {
       this.resolveSettled = resolve
     })
   }
 
-  /** Configures the socket, sends the headers and starts listening; call once the pump exists. */
-  start(request: NodeRequest): void {
+  /** Sends the headers if the pump has not, and starts listening; call once the pump exists. */
+  start(): void {
     if (this.gone) {
       this.responseClosed()
       return
     }
     const target = this.target
-    configureSocket(request, target)
     this.writeHead()
     target.on('drain', this.onDrain)
     // 'finish' after our end(); 'close' and 'error' when the client left. Http2ServerResponse
@@ -185,6 +187,12 @@ export class ResponseStream implements EventSink, OpenEventStream {
     // Once the pump has closed, cancel() only returns its cleanup: the source's return().
     void (this.pump as EventPump).cancel().then(() => resolve?.(reason))
   }
+}
+
+function isGone(request: NodeRequest, response: ResponseTarget): boolean {
+  if (response.destroyed === true) return true
+  if (response.stream !== undefined) return response.stream.destroyed || response.stream.closed
+  return request.socket?.destroyed ?? false
 }
 
 /** A client that left the buffer full for `drainTimeout` ms. */

@@ -118,13 +118,7 @@ export function sendEventStream(
     return Promise.resolve('end')
   }
 
-  // The client may have left while the application awaited something before calling us.
-  const stream = new ResponseStream(
-    target,
-    headers,
-    options.drainTimeout ?? 30_000,
-    isGone(request, target),
-  )
+  const stream = new ResponseStream(request, target, headers, options.drainTimeout ?? 30_000)
   if (byteStream) {
     stream.pump = createByteStreamPump(source, stream, stream.onPumpClose, options.signal)
   } else {
@@ -141,7 +135,7 @@ export function sendEventStream(
             },
     })
   }
-  stream.start(request)
+  stream.start()
   return stream.settled
 }
 
@@ -228,10 +222,4 @@ function responseHeaders(
     headers[name] = value
   }
   return headers
-}
-
-function isGone(request: NodeRequest, response: ResponseTarget): boolean {
-  if (response.destroyed === true) return true
-  if (response.stream !== undefined) return response.stream.destroyed || response.stream.closed
-  return request.socket?.destroyed ?? false
 }

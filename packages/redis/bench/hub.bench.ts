@@ -9,8 +9,8 @@
  * - Latency: events are published at a fixed rate (1 000/s for 5 s) and each carries its publish
  *   time (wall clock, in ms with sub-ms precision); the subscriber records receipt minus publish.
  *   In memory, publisher and subscriber share one process and one hub. On Redis, the subscriber is
- *   a second Node process with its own hub, so the path is XADD -> the shared blocking XREAD of
- *   the other process -> its subscriber, as in production. p50 and p99 of each, and the difference.
+ *   a second Node process with its own hub, so the path is the append script (XADD + PUBLISH)
+ *   -> the other process's subscriber connection -> its subscription, as in production. p50 and p99 of each, and the difference.
  * - Throughput: one process publishes N events as fast as it can with up to 256 publishes in flight
  *   (ioredis pipelines them on its one connection); the other process must receive every one.
  *   Events per second = N / (last receipt - first publish).

@@ -13,6 +13,7 @@ export interface LogLine {
   lastEventId?: string | null
   hit?: boolean
   dropped?: number
+  reason?: string
 }
 
 export interface DemoProcess {
@@ -26,8 +27,8 @@ export interface DemoProcess {
   kill(): Promise<void>
   /** Starts it again on the same port. */
   restart(): Promise<void>
-  /** SIGTERM (a graceful shutdown), SIGKILL after 5 s. Idempotent. */
-  stop(): Promise<void>
+  /** SIGTERM (a graceful shutdown), SIGKILL after 5 s; resolves with the exit code. Idempotent. */
+  stop(): Promise<number | null>
 }
 
 const demoDirectory = fileURLToPath(new URL('../../../examples/demo/', import.meta.url))
@@ -90,14 +91,16 @@ export async function startDemo(
     )
   }
 
-  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+  const halt = async (signal: NodeJS.Signals): Promise<number | null> => {
     const running = child
     child = undefined
-    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return
-    const exited = new Promise((resolve) => running.once('exit', resolve))
+    if (running === undefined || running.exitCode !== null || running.signalCode !== null) {
+      return running?.exitCode ?? null
+    }
+    const exited = new Promise<number | null>((resolve) => running.once('exit', resolve))
     running.kill(signal)
     const timer = setTimeout(() => running.kill('SIGKILL'), 5_000)
-    await withTimeout(exited, 10_000, `demo exits on ${signal}`).finally(() => clearTimeout(timer))
+    return withTimeout(exited, 10_000, `demo exits on ${signal}`).finally(() => clearTimeout(timer))
   }
 
   await launch()
@@ -112,7 +115,9 @@ export async function startDemo(
         15_000,
         label,
       ) as Promise<LogLine>,
-    kill: () => halt('SIGKILL'),
+    kill: async () => {
+      await halt('SIGKILL')
+    },
     restart: launch,
     stop: () => halt('SIGTERM'),
   }

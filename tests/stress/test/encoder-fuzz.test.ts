@@ -181,7 +181,7 @@ describe('encoder fuzzing: no input makes a client see a field or an event the c
   })
 
   it('encodes a huge value full of control characters and line breaks exactly', () => {
-    const megabytes = size(8, 64)
+    const megabytes = size(4, 64)
     const unit = hostileCharacters
       .filter((character) => character !== '\r' && character !== '\n')
       .join('')

@@ -59,7 +59,7 @@ async function measure(child: Child, label: string): Promise<Message> {
 }
 
 const connections = size(300, 2_000)
-const seconds = size(8, 120)
+const seconds = size(5, 120)
 
 describe('soak', () => {
   it(`${connections} connections, one event per second each plus broadcasts, for ${seconds} s: every event delivered, memory flat`, async () => {
