@@ -86,6 +86,11 @@ export function startChild(
   }
 }
 
+/** For child entry points: exit when the parent is gone (crashed or killed) instead of lingering. */
+export function exitWithParent(): void {
+  process.once('disconnect', () => process.exit(0))
+}
+
 /** Sends a message to the parent, if there is one. */
 export function tell(message: { type: string } & Record<string, unknown>): void {
   process.send?.(message)

@@ -24,7 +24,10 @@ export interface InterleaveOptions {
   rounds: number
   /** Time mitata may spend on one contender in one round (it takes at least one sample). */
   budgetMs: number
-  /** A contender whose pass takes longer than this is measured in two rounds only. */
+  /**
+   * A contender whose pass takes longer than this is timed directly (one GC, one pass, no mitata
+   * warm-up) after its first round, and only in the first two rounds.
+   */
   slowPassMs: number
   log: (line: string) => void
 }
@@ -59,17 +62,27 @@ export async function interleave<Result>(
         output = await contender.run()
       }
       try {
-        const stats = await measure(run, {
-          min_samples: 1,
-          max_samples: 5,
-          min_cpu_time: options.budgetMs * 1e6,
-          warmup_samples: 1,
-          // Without --expose-gc (the smoke test), no GC between samples rather than mitata's slow fallback.
-          ...(gc ? { gc, inner_gc: true } : { gc: false }),
-        })
+        let time: number
+        if (last !== undefined && last > options.slowPassMs * 1e6) {
+          // A pass this long needs no warm-up call or batching: one GC, one timed pass.
+          gc?.()
+          const started = performance.now()
+          await run()
+          time = (performance.now() - started) * 1e6
+        } else {
+          const stats = await measure(run, {
+            min_samples: 1,
+            max_samples: 5,
+            min_cpu_time: options.budgetMs * 1e6,
+            warmup_samples: 1,
+            // Without --expose-gc (the smoke test), no GC between samples rather than mitata's slow fallback.
+            ...(gc ? { gc, inner_gc: true } : { gc: false }),
+          })
+          time = stats.p50
+        }
         const problem = round === 0 ? contender.verify?.(output as Result) : undefined
         if (problem) result.unavailable = `wrong result: ${problem}`
-        else result.roundTimes.push(stats.p50)
+        else result.roundTimes.push(time)
       } catch (error) {
         result.unavailable = `failed: ${errorMessage(error).split('\n')[0]}`
       }

@@ -10,7 +10,7 @@
  * Every wait is bounded; results go to the parent over IPC.
  */
 import { connect, type Socket } from 'node:net'
-import { tell } from './_child.ts'
+import { exitWithParent, tell } from './_child.ts'
 import { percentile } from './_stats.ts'
 
 const now = () => performance.timeOrigin + performance.now()
@@ -298,6 +298,7 @@ async function slowMode(port: number, seconds: number, bytesPerSecond: number) {
   )
 }
 
+exitWithParent()
 const [mode, portText, ...rest] = process.argv.slice(2)
 const port = Number(portText)
 const numbers = rest.map(Number)

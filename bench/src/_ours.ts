@@ -1,5 +1,5 @@
-// Our packages are loaded by name at run time, so a package that has not landed yet (or still
-// throws "not implemented") makes its rows say so instead of breaking the whole bench.
+// Our packages are loaded lazily and checked for the exports each workload needs, so a package
+// that is broken or incomplete makes its rows say why instead of breaking the whole bench.
 import type { SseEvent } from '@ssekit/core'
 
 export type Source = AsyncIterable<SseEvent> | Iterable<SseEvent>
@@ -64,34 +64,36 @@ export interface RedisApi {
 
 export type Loaded<T> = { ok: true; api: T } | { ok: false; reason: string }
 
-const specifiers = {
-  core: '@ssekit/core',
-  node: '@ssekit/node',
-  fetchClient: '@ssekit/fetch-client',
-  hono: '@ssekit/hono',
-  redis: '@ssekit/redis',
+// Literal specifiers, so the bench build (esbuild) bundles our packages from source; a computed
+// specifier would load whatever `dist/` happens to hold at run time.
+const importers = {
+  core: () => import('@ssekit/core'),
+  node: () => import('@ssekit/node'),
+  fetchClient: () => import('@ssekit/fetch-client'),
+  hono: () => import('@ssekit/hono'),
+  redis: () => import('@ssekit/redis'),
 } as const
 
-async function load<T>(specifier: string, names: readonly string[]): Promise<Loaded<T>> {
+async function load<T>(name: keyof typeof importers, names: readonly string[]): Promise<Loaded<T>> {
+  const specifier = name === 'fetchClient' ? '@ssekit/fetch-client' : `@ssekit/${name}`
   let module: Record<string, unknown>
   try {
-    module = (await import(specifier)) as Record<string, unknown>
+    module = (await importers[name]()) as unknown as Record<string, unknown>
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
     return { ok: false, reason: `${specifier} does not load yet (${message})` }
   }
-  const missing = names.filter((name) => typeof module[name] !== 'function')
+  const missing = names.filter((entry) => typeof module[entry] !== 'function')
   if (missing.length > 0) {
     return { ok: false, reason: `${specifier} does not export ${missing.join(', ')} yet` }
   }
   return { ok: true, api: module as T }
 }
 
-export const loadCore = () => load<CoreApi>(specifiers.core, ['encodeEvent', 'createEventStream'])
-export const loadHub = () => load<HubApi>(specifiers.core, ['createHub'])
-export const loadNode = () => load<NodeApi>(specifiers.node, ['sendEventStream'])
-export const loadParser = () => load<FetchClientApi>(specifiers.fetchClient, ['createParser'])
-export const loadParseStream = () =>
-  load<FetchClientApi>(specifiers.fetchClient, ['parseEventStream'])
-export const loadHono = () => load<HonoApi>(specifiers.hono, ['sse'])
-export const loadRedis = () => load<RedisApi>(specifiers.redis, ['createRedisHub'])
+export const loadCore = () => load<CoreApi>('core', ['encodeEvent', 'createEventStream'])
+export const loadHub = () => load<HubApi>('core', ['createHub'])
+export const loadNode = () => load<NodeApi>('node', ['sendEventStream'])
+export const loadParser = () => load<FetchClientApi>('fetchClient', ['createParser'])
+export const loadParseStream = () => load<FetchClientApi>('fetchClient', ['parseEventStream'])
+export const loadHono = () => load<HonoApi>('hono', ['sse'])
+export const loadRedis = () => load<RedisApi>('redis', ['createRedisHub'])

@@ -14,7 +14,7 @@ import { serve } from '@hono/node-server'
 import { createChannel, createSession } from 'better-sse'
 import { Hono } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
-import { tell } from './_child.ts'
+import { exitWithParent, tell } from './_child.ts'
 import { type Hub, loadHono, loadHub, loadNode, type Source } from './_ours.ts'
 
 export const serverTargets = [
@@ -308,6 +308,7 @@ async function createTarget(name: string): Promise<Target> {
 }
 
 async function main() {
+  exitWithParent()
   const name = process.argv[2] ?? ''
   let target: Target
   try {

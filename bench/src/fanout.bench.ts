@@ -197,11 +197,13 @@ export async function runFanout(options: BenchOptions): Promise<Section> {
       const label = target === 'ssekit-node' ? 'node adapter' : 'Hono adapter'
       const reason = unavailable.get(target) ?? unavailable.get('plain')
       if (reason) {
-        checks.push({
-          claim: `${label} at ${formatNumber(size)}: RSS/conn <= 1.25x the seed`,
-          measured: reason,
-          pass: undefined,
-        })
+        for (const what of ['RSS/conn', 'heap/conn']) {
+          checks.push({
+            claim: `${label} at ${formatNumber(size)}: ${what} <= 1.25x the seed`,
+            measured: reason,
+            pass: undefined,
+          })
+        }
         continue
       }
       const rss = ratio(target, 'rssPerConnection')
@@ -209,6 +211,12 @@ export async function runFanout(options: BenchOptions): Promise<Section> {
         claim: `${label} at ${formatNumber(size)}: RSS/conn <= 1.25x the seed`,
         measured: formatRatio(rss),
         pass: rss.median <= 1.25,
+      })
+      const heap = ratio(target, 'heapPerConnection')
+      checks.push({
+        claim: `${label} at ${formatNumber(size)}: heap/conn <= 1.25x the seed`,
+        measured: formatRatio(heap),
+        pass: heap.median <= 1.25,
       })
       if (target === 'ssekit-node') {
         const last = ratio(target, 'last')

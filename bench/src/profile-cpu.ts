@@ -8,8 +8,9 @@
  * saves the .cpuprofile to the temp directory, and prints the functions with the most self time.
  */
 
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
+import { SourceMap } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadCore, loadParser, loadParseStream, type Source } from './_ours.ts'
@@ -17,9 +18,28 @@ import { createRandom } from './_stats.ts'
 
 interface ProfileNode {
   id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }
   hitCount?: number
 }
+
+/** Maps a bundled `dist/*.js` position back to the TypeScript source it came from. */
+function sourcePosition(url: string, line: number, column: number): string {
+  const file = url.replace(/^.*\/(node_modules|packages|bench)\//, '$1/')
+  if (!url.startsWith('file://') || !url.endsWith('.js')) return `${file}:${line + 1}`
+  try {
+    const map =
+      maps.get(url) ?? new SourceMap(JSON.parse(readFileSync(new URL(`${url}.map`), 'utf8')))
+    maps.set(url, map)
+    const entry = map.findEntry(line, column) as { originalSource?: string; originalLine?: number }
+    if (entry.originalSource === undefined || entry.originalLine === undefined)
+      return `${file}:${line + 1}`
+    const source = entry.originalSource.replace(/^.*\/(packages|bench)\//, '$1/')
+    return `${source}:${entry.originalLine + 1}`
+  } catch {
+    return `${file}:${line + 1}`
+  }
+}
+const maps = new Map<string, SourceMap>()
 
 const encoder = new TextEncoder()
 const text = Array.from(
@@ -115,9 +135,8 @@ let total = 0
 for (const node of profile.nodes) {
   const hits = node.hitCount ?? 0
   total += hits
-  const { functionName, url, lineNumber } = node.callFrame
-  const file = url.replace(/^.*\/(node_modules|packages|bench)\//, '$1/')
-  const key = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`
+  const { functionName, url, lineNumber, columnNumber } = node.callFrame
+  const key = `${functionName || '(anonymous)'} ${sourcePosition(url, lineNumber, columnNumber)}`
   self.set(key, (self.get(key) ?? 0) + hits)
 }
 console.log(`${name}: ${passes} passes in 3 s; profile ${path}`)

@@ -39,7 +39,7 @@ export async function profileMisses(
     section.checks.filter((check) => check.pass === false),
   )
   const cpuCases = new Set<string>()
-  let idle = false
+  const idleTargets = new Set<string>()
   for (const check of missed) {
     if (check.claim.startsWith('createParser')) {
       cpuCases.add(check.claim.includes('random') ? 'parse-random' : 'parse')
@@ -47,22 +47,26 @@ export async function profileMisses(
     else if (check.claim.startsWith('encoder') && check.claim.includes('async generator'))
       cpuCases.add('encode-async')
     else if (check.claim.startsWith('encoder')) cpuCases.add('encode-array')
-    else if (check.claim.includes('RSS/conn')) idle = true
+    else if (check.claim.includes('RSS/conn') || check.claim.includes('heap/conn')) {
+      idleTargets.add('plain')
+      idleTargets.add(check.claim.startsWith('Hono adapter') ? 'ssekit-hono' : 'ssekit-node')
+    }
   }
-  if (cpuCases.size === 0 && !idle) return undefined
+  if (cpuCases.size === 0 && idleTargets.size === 0) return undefined
   const blocks: string[] = []
   for (const name of cpuCases) {
     options.log(`profile: ${name}`)
     blocks.push(`#### CPU: \`${name}\``, await runScript('profile-cpu.js', [name]))
   }
-  if (idle) {
-    for (const target of ['plain', 'ssekit-node']) {
-      options.log(`profile: idle heap, ${target}`)
-      blocks.push(
-        `#### Heap per idle connection: ${target}`,
-        await runScript('profile-idle.js', [target, '2000']),
-      )
-    }
+  // Hono's own streamSSE is profiled beside our Hono adapter, the seed beside either adapter.
+  if (idleTargets.has('ssekit-hono')) idleTargets.add('hono-streamSSE')
+  for (const target of ['plain', 'ssekit-node', 'ssekit-hono', 'hono-streamSSE']) {
+    if (!idleTargets.has(target)) continue
+    options.log(`profile: idle heap, ${target}`)
+    blocks.push(
+      `#### Heap per idle connection: ${target}`,
+      await runScript('profile-idle.js', [target, '2000']),
+    )
   }
   return {
     title: 'Profiles of the missed targets',

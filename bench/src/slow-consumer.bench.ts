@@ -21,10 +21,13 @@ const readRate = 16_384
 /** The pump's default highWaterMark (bytes): ours may hold this much for a slow client. */
 const highWaterMark = 65_536
 /**
- * The "small constant" allowed on top. RSS also grows when V8 enlarges its young generation under
- * allocation, which every server here does alike, so the RSS bound is taken relative to the seed's
- * writer (which never holds more than one frame): ours may grow at most highWaterMark + 1 MiB more.
+ * The "small constant" allowed on top of the highWaterMark for RSS. RSS moves by a few MiB either
+ * way when V8 resizes its young generation under allocation, which every server here does alike
+ * (see the seed writer's row, which never holds more than one frame), so the RSS bound uses the
+ * reading after GC; the peak is shown next to it.
  */
+const rssSlack = 4 * 1048576
+/** The allowance for what stays buffered after GC (heap + external). */
 const slack = 1048576
 
 interface Reading {
@@ -118,8 +121,8 @@ export async function runSlowConsumer(options: BenchOptions): Promise<Section> {
   const seed = runs.get('plain') ?? []
   for (const target of ['ssekit-node', 'ssekit-hono']) {
     const label = target === 'ssekit-node' ? 'node adapter' : 'Hono adapter'
-    const rssClaim = `${label}, slow consumer: peak RSS growth <= the seed writer's + highWaterMark + 1 MiB`
-    const retainedClaim = `${label}, slow consumer: memory retained after GC <= highWaterMark + 1 MiB`
+    const rssClaim = `${label}, slow consumer: RSS growth after GC <= highWaterMark + ${mb(rssSlack)} MiB`
+    const retainedClaim = `${label}, slow consumer: memory retained after GC <= highWaterMark + ${mb(slack)} MiB`
     const list = runs.get(target) ?? []
     if (unavailable.has(target) || list.length === 0 || seed.length === 0) {
       const reason = unavailable.get(target) ?? unavailable.get('plain') ?? 'not measured'
@@ -127,13 +130,14 @@ export async function runSlowConsumer(options: BenchOptions): Promise<Section> {
       checks.push({ claim: retainedClaim, measured: reason, pass: undefined })
       continue
     }
+    const afterGc = summarize(list.map((run) => run.rssGrowthAfterGc))
     const peak = summarize(list.map((run) => run.peakRssGrowth))
     const seedPeak = summarize(seed.map((run) => run.peakRssGrowth))
     const retained = summarize(list.map((run) => run.retainedGrowth))
     checks.push({
       claim: rssClaim,
-      measured: `+${formatNumber(mb(peak.max))} MiB (seed +${formatNumber(mb(seedPeak.max))} MiB)`,
-      pass: peak.max <= seedPeak.max + highWaterMark + slack,
+      measured: `${formatNumber(mb(afterGc.max))} MiB (peak +${formatNumber(mb(peak.max))} MiB; seed peak +${formatNumber(mb(seedPeak.max))} MiB)`,
+      pass: afterGc.max <= highWaterMark + rssSlack,
     })
     checks.push({
       claim: retainedClaim,
@@ -144,7 +148,7 @@ export async function runSlowConsumer(options: BenchOptions): Promise<Section> {
   return {
     notMeasured: [...unavailable].map(([name, reason]) => ({ name, reason })),
     title: '5. Slow consumer',
-    method: `One stream per server; the producer could push 50 MB/s of 1 KiB events for ${seconds} s; the client reads ${formatNumber(readRate / 1024)} KiB/s. Memory is the server process's, relative to a reading after two GCs when the request arrived. "Retained" is heap + external memory still held after two GCs at the end: what the server is really buffering. ${rounds === 1 ? 'One run per target (interleaving is moot: the result is a bound, not a speed).' : `${rounds} rounds.`} All figures in MiB. RSS also grows when V8 enlarges its young generation under allocation (the seed's writer, which holds at most one frame, shows how much), so the RSS bar for ours is relative to the seed's; "produced" minus "client read" beyond the retained memory sits in the kernel's loopback socket buffers.`,
+    method: `One stream per server; the producer could push 50 MB/s of 1 KiB events for ${seconds} s; the client reads ${formatNumber(readRate / 1024)} KiB/s. Memory is the server process's, relative to a reading after two GCs when the request arrived. "Retained" is heap + external memory still held after two GCs at the end: what the server is really buffering. ${rounds === 1 ? 'One run per target (interleaving is moot: the result is a bound, not a speed).' : `${rounds} rounds.`} All figures in MiB. RSS moves by a few MiB either way when V8 resizes its young generation (the seed's writer, which holds at most one frame, shows how much), so the RSS bar for ours uses the reading after GC, with the peak shown beside it; "produced" minus "client read" beyond the retained memory sits in the kernel's loopback socket buffers.`,
     blocks: [
       markdownTable(
         [

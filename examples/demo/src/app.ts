@@ -124,19 +124,27 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       throw new HttpError(429, 'too many answers are being generated, try again in a moment')
     }
     const topic = `chat:${conversationId}`
-    // Subscribe before the first token exists, so this response misses nothing.
-    const subscription = hub.subscribe(topic, { signal: generations.signal })
-    await subscription.ready
+    // Claimed before any await, so two racing POSTs of one conversation cannot both start it.
     started.add(conversationId)
     // Remember enough ids to refuse a re-sent POST, not every id forever.
     if (started.size > maxRemembered) started.delete(started.values().next().value as string)
+    // Subscribe before the first token exists, so this response misses nothing.
+    const subscription = hub.subscribe(topic, { signal: generations.signal })
+    try {
+      await subscription.ready
+    } catch (error) {
+      started.delete(conversationId)
+      throw error
+    }
     figures.generationsRunning++
     log.info({ msg: 'chat start', conversationId, promptLength: prompt.length })
     generate(hub, topic, conversationId, prompt.trim(), {
       tokenMs: options.tokenMs,
       signal: generations.signal,
     })
-      .catch((error: unknown) => log.error({ msg: 'generation failed', conversationId, error }))
+      .catch((error: unknown) =>
+        log.error({ msg: 'generation failed', conversationId, error: String(error) }),
+      )
       .finally(() => {
         figures.generationsRunning--
         log.info({ msg: 'chat done', conversationId })

@@ -20,7 +20,10 @@ const server = createServer(async (request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost')
   if (request.method === 'GET' && url.pathname === '/events') {
     const lastEventId = lastEventIdFrom(request)
-    await sendEventStream(request, response, hub.subscribe('news', { lastEventId }), {
+    const events = hub.subscribe('news', { lastEventId })
+    // Live before the headers go out: a client that sees the response open misses nothing.
+    await events.ready
+    await sendEventStream(request, response, events, {
       onOpen: () => console.log(`${name} stream open (Last-Event-ID ${lastEventId ?? 'none'})`),
     })
     return

@@ -4,6 +4,7 @@ import {
   removeHeartbeat,
   scheduleHeartbeat,
 } from './_heartbeat.ts'
+import { isPullSource, type PullReader, type PullSource, pullKey } from './_pull-source.ts'
 import { encodedFrameOf, formatEvent } from './encode.ts'
 import { SseError } from './errors.ts'
 import type {
@@ -49,6 +50,11 @@ export interface EventSink {
    * consumer can corrupt the others' frames.
    */
   readonly sharesChunks?: boolean | undefined
+  /**
+   * Called once when the stream has ended, with the same summary as `onClose` and before it: how
+   * an adapter learns the end without wrapping the application's hooks in a closure per stream.
+   */
+  onEnd?(summary: EventStreamSummary): void
 }
 
 /**
@@ -165,6 +171,29 @@ const heartbeatComment = openingComment
 
 // Numbers rather than an enum: the build only erases syntax, it does not transform it.
 const State = { Open: 0, Closed: 1 } as const
+/** How the source is read: `next()` in a loop, `next()` promises, or the pull fast path. */
+const Kind = { Sync: 0, Async: 1, Pull: 2 } as const
+
+/**
+ * Pull-source pumps that wrote a chunk moments ago. The first event after a quiet spell goes out
+ * at once; the events that follow it within a few microtask turns (a publish loop, a history
+ * replay) join one chunk per pump, written when the turns are over. One list and one chain of
+ * turns for every pump, so a broadcast costs no promise per subscriber.
+ */
+const hotPumps: Pump[] = []
+let hotIdleTurns = 0
+let hotTicking = false
+
+function hotTurn(): void {
+  if (++hotIdleTurns < probeTurns) {
+    resolved.then(hotTurn)
+    return
+  }
+  hotTicking = false
+  // A pump flushed here may be woken again meanwhile and re-join the list.
+  const pumps = hotPumps.splice(0)
+  for (const pump of pumps) pump.cool()
+}
 
 type AnyIterator = Iterator<SseEvent> | AsyncIterator<SseEvent>
 
@@ -208,7 +237,7 @@ export function createEventPump(
  * The engine. A class with its methods on the prototype: an idle connection costs this object,
  * the source's iterator and its one pending `next()`, and nothing per event.
  */
-class Pump implements EventPump, HeartbeatTarget {
+class Pump implements EventPump, HeartbeatTarget, PullReader {
   readonly heartbeatInterval: number
   private readonly chunkBudget: number
   lastWriteAt: number
@@ -218,8 +247,14 @@ class Pump implements EventPump, HeartbeatTarget {
   private readonly options: EventPumpOptions
   private readonly startedAt: number
   private iterator: AnyIterator | undefined
-  private isAsync = false
+  private kind: number = Kind.Sync
+  // Made when the source function first reads `signal`: an AbortSignal costs about 0.7 KB.
   private controller: AbortController | undefined
+  private closeReason: CloseReason | undefined
+  // Written to the sink moments ago (see hotPumps); later frames wait for the shared flush.
+  private hot = false
+  // Woken while pulling: pull again before waiting.
+  private woken = false
   private onSignalAbort: (() => void) | undefined
   // A sync source is being advanced (guards against a sink that calls resume() from write()).
   private running = false
@@ -298,14 +333,23 @@ class Pump implements EventPump, HeartbeatTarget {
     let iterable: unknown = source
     try {
       if (typeof source === 'function') {
-        this.controller = new AbortController()
-        iterable = source({ signal: this.controller.signal, lastEventId: options.lastEventId })
+        const pump = this
+        iterable = source({
+          get signal() {
+            return pump.signal()
+          },
+          lastEventId: options.lastEventId,
+        })
       }
       if (isIterable(iterable, Symbol.asyncIterator)) {
         this.iterator = iterable[Symbol.asyncIterator]()
-        this.isAsync = true
-        this.onResult = (result) => this.receive(result)
-        this.onFailure = (error) => this.receiveFailure(error)
+        if (isPullSource(this.iterator)) {
+          this.kind = Kind.Pull
+        } else {
+          this.kind = Kind.Async
+          this.onResult = (result) => this.receive(result)
+          this.onFailure = (error) => this.receiveFailure(error)
+        }
       } else if (isIterable(iterable, Symbol.iterator)) {
         this.iterator = iterable[Symbol.iterator]()
       } else {
@@ -357,13 +401,83 @@ class Pump implements EventPump, HeartbeatTarget {
     if (this.state === State.Open && !this.full) this.write(heartbeatComment)
   }
 
+  /** The source function's `signal`, made on first read; already aborted once the stream ended. */
+  signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController()
+      if (this.state !== State.Open) this.controller.abort(abortReason(this.closeReason))
+    }
+    return this.controller.signal
+  }
+
+  /** A pull source has something ready (see PullReader); called inside a publish. */
+  wake(): void {
+    if (this.state !== State.Open || this.full) return
+    if (this.running) {
+      this.woken = true
+      return
+    }
+    this.advancePull(!this.hot)
+  }
+
+  /** The shared flush of hot pumps: write what gathered since the first chunk. */
+  cool(): void {
+    this.hot = false
+    if (this.state === State.Open) this.flush()
+  }
+
   /** Advances the source while the sink has room; never twice at once. */
   private advance(): void {
     if (this.state !== State.Open || this.full || this.iterator === undefined) return
-    if (!this.isAsync) {
+    if (this.kind === Kind.Sync) {
       if (!this.running) this.advanceSync()
+    } else if (this.kind === Kind.Pull) {
+      if (!this.running) this.advancePull(true)
     } else if (this.pending === undefined) {
       this.request()
+    }
+  }
+
+  /**
+   * Takes every ready event of a pull source; with `flushNow` writes them at once and turns hot,
+   * else leaves them for the shared flush (a chunk that reaches the budget is written anyway).
+   */
+  private advancePull(flushNow: boolean): void {
+    this.running = true
+    let fromPull = true
+    try {
+      const source = this.iterator as unknown as PullSource
+      do {
+        this.woken = false
+        while (this.state === State.Open && !this.full) {
+          fromPull = true
+          const event = source[pullKey](this)
+          fromPull = false
+          if (event === undefined) break
+          if (event === null) {
+            void this.finish('end', true)
+            return
+          }
+          this.append(event)
+          if (this.text.length + this.partsBytes >= this.chunkBudget) this.flush()
+        }
+      } while (this.woken && this.state === State.Open && !this.full)
+      if (this.state !== State.Open || this.batchEvents === 0) return
+      if (flushNow || this.full) {
+        this.flush()
+        if (this.hot) return
+        this.hot = true
+        hotPumps.push(this)
+      }
+      hotIdleTurns = 0
+      if (!hotTicking) {
+        hotTicking = true
+        resolved.then(hotTurn)
+      }
+    } catch (error) {
+      if (this.state === State.Open) this.fail(error, !fromPull)
+    } finally {
+      this.running = false
     }
   }
 
@@ -584,7 +698,8 @@ class Pump implements EventPump, HeartbeatTarget {
     this.text = ''
     this.parts = undefined
     this.partsBytes = 0
-    this.controller?.abort(new SseError('aborted', `The event stream ended (${reason})`))
+    this.closeReason = reason
+    this.controller?.abort(abortReason(reason))
     const iterator = this.iterator
     this.iterator = undefined
     this.pending = undefined
@@ -597,6 +712,13 @@ class Pump implements EventPump, HeartbeatTarget {
       durationMs: Date.now() - this.startedAt,
     }
     if (error !== undefined || reason === 'error') summary.error = error
+    if (typeof this.sink.onEnd === 'function') {
+      try {
+        this.sink.onEnd(summary)
+      } catch (sinkError) {
+        console.error('ssekit: the sink onEnd() hook threw:', sinkError)
+      }
+    }
     this.callHook('onClose', this.options.onClose, summary)
     return this.cleanup
   }
@@ -647,6 +769,10 @@ function lifetimeOf(options: EventPumpOptions): number | undefined {
     )
   }
   return maxLifetime + Math.floor(Math.random() * jitter)
+}
+
+function abortReason(reason: CloseReason | undefined): SseError {
+  return new SseError('aborted', `The event stream ended (${reason})`)
 }
 
 async function returnIterator(iterator: AnyIterator): Promise<void> {

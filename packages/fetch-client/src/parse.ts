@@ -5,15 +5,44 @@ export type { EventStreamParser, ParserOptions, ServerSentEvent } from './types.
 
 const STREAM: TextDecodeOptions = { stream: true }
 const IGNORE_BOM: TextDecoderOptions = { ignoreBOM: true }
-const BOM = [0xef, 0xbb, 0xbf]
 const LF = 10
+const CR = 13
 const SPACE = 32
 const COLON = 58
 
-/** Default for `maxLineBytes`: 1 MiB. */
-const DEFAULT_MAX_LINE_BYTES = 1_048_576
-/** Default for `maxEventBytes`: 8 MiB. */
-const DEFAULT_MAX_EVENT_BYTES = 8_388_608
+/** Everything one parser holds. Module-level functions work on it, so every parser shares one
+ * compiled copy of the hot code (per-parser closures can keep re-entering stale optimised code). */
+interface State {
+  onEvent: ((event: ServerSentEvent) => void) | undefined
+  onId: ((id: string) => void) | undefined
+  onRetry: ((milliseconds: number) => void) | undefined
+  onComment: ((comment: string) => void) | undefined
+  onError: ((error: Error) => void) | undefined
+  maxLineBytes: number
+  maxEventBytes: number
+  /** Only ever called without `stream`: Node keeps its fast path only for such decoders. */
+  decoder: TextDecoder
+  /** For chunks that may end inside a character, created on first need. */
+  streamDecoder: TextDecoder | undefined
+  /** The stream decoder may hold the start of a character. */
+  held: boolean
+  /** Bytes of a leading BOM matched so far; 3 once the start of the stream is behind us. */
+  bom: number
+  /** A CR ended the last chunk: an LF starting the next one belongs to the same line end. */
+  skipLineFeed: boolean
+  /** The unterminated line. */
+  pending: string
+  pendingBytes: number
+  /** Bytes since the current event's first `data` line (or since the unterminated line began). */
+  eventBytes: number
+  /** Where in the text being parsed the current event's first `data` line began; -1: earlier. */
+  eventStart: number
+  stopped: boolean
+  data: string | undefined
+  type: string | undefined
+  id: string | undefined
+  lastEventId: string
+}
 
 /**
  * Creates the fast core of ssekit's client: a synchronous parser fed with the raw bytes of a
@@ -49,297 +78,260 @@ export function createParser(options: ParserOptions): EventStreamParser {
       `createParser needs an options object${typeof options === 'function' ? ': did you mean createParser({ onEvent: fn })?' : ''}`,
     )
   }
-  const { onEvent, onId, onRetry, onComment, onError } = options
-  const maxLineBytes = limitOption(options.maxLineBytes, 'maxLineBytes', DEFAULT_MAX_LINE_BYTES)
-  const maxEventBytes = limitOption(options.maxEventBytes, 'maxEventBytes', DEFAULT_MAX_EVENT_BYTES)
-  const limited =
-    maxLineBytes !== Number.POSITIVE_INFINITY || maxEventBytes !== Number.POSITIVE_INFINITY
-
-  // One UTF-8 decoder per stream; the BOM is ours to strip (exactly one, at the very start).
-  // A chunk that ends in ASCII while the decoder holds nothing is decoded in one (much faster)
-  // non-streaming call; otherwise the streaming call keeps a split character for the next chunk.
-  let decoder = new TextDecoder('utf-8', IGNORE_BOM)
-  let decoderHolds = false
-  // 0: the stream's first bytes are still to come; 1-2: that many BOM bytes held; 3: done.
-  let bomState = 0
-  // A CR ended the previous chunk: an LF at the start of this one belongs to the same line end.
-  let skipLineFeed = false
-  // The unterminated line.
-  let pending = ''
-  let pendingBytes = 0
-  // Bytes read since the current event began to hold data (its first `data` line).
-  let eventBytes = 0
-  let stopped = false
-
-  let data: string | undefined
-  let eventType: string | undefined
-  let idBuffer: string | undefined
-  let lastEventId = options.lastEventId ?? ''
-
-  function dispatch(): void {
-    const id = idBuffer
-    if (id !== undefined) {
-      lastEventId = id
-      idBuffer = undefined
-      onId?.(id)
-    }
-    if (data !== undefined) {
-      const event: ServerSentEvent = { type: eventType || 'message', data, lastEventId, id }
-      data = undefined
-      eventType = undefined
-      onEvent?.(event)
-    }
-    eventType = undefined
+  const state: State = {
+    onEvent: options.onEvent,
+    onId: options.onId,
+    onRetry: options.onRetry,
+    onComment: options.onComment,
+    onError: options.onError,
+    maxLineBytes: limit(options.maxLineBytes, 'maxLineBytes', 1_048_576),
+    maxEventBytes: limit(options.maxEventBytes, 'maxEventBytes', 8_388_608),
+    decoder: new TextDecoder('utf-8', IGNORE_BOM),
+    streamDecoder: undefined,
+    held: false,
+    bom: 0,
+    skipLineFeed: false,
+    pending: '',
+    pendingBytes: 0,
+    eventBytes: 0,
+    eventStart: -1,
+    stopped: false,
+    data: undefined,
+    type: undefined,
+    id: undefined,
+    lastEventId: options.lastEventId ?? '',
   }
-
-  // `line` is text[start, end): the hot path never slices out the line itself, only the value.
-  function processLine(text: string, start: number, end: number): void {
-    if (start === end) {
-      dispatch()
-      return
-    }
-    switch (text.charCodeAt(start)) {
-      case COLON:
-        if (onComment !== undefined) onComment(fieldValue(text, start + 1, end))
-        return
-      case 100: // d
-        if (
-          text.charCodeAt(start + 1) === 97 &&
-          text.charCodeAt(start + 2) === 116 &&
-          text.charCodeAt(start + 3) === 97 &&
-          text.charCodeAt(start + 4) === COLON
-        ) {
-          const value = fieldValue(text, start + 5, end)
-          data = data === undefined ? value : `${data}\n${value}`
-        } else if (end - start === 4 && text.startsWith('data', start)) {
-          data = data === undefined ? '' : `${data}\n`
-        }
-        return
-      case 101: // e
-        if (text.startsWith('event:', start)) eventType = fieldValue(text, start + 6, end)
-        else if (end - start === 5 && text.startsWith('event', start)) eventType = ''
-        return
-      case 105: // i
-        if (text.startsWith('id:', start)) {
-          const value = fieldValue(text, start + 3, end)
-          if (!value.includes('\0')) idBuffer = value
-        } else if (end - start === 2 && text.startsWith('id', start)) {
-          idBuffer = ''
-        }
-        return
-      case 114: // r
-        if (text.startsWith('retry:', start)) {
-          const value = fieldValue(text, start + 6, end)
-          if (onRetry !== undefined && isDigits(value)) onRetry(Number.parseInt(value, 10))
-        }
-        return
-    }
-  }
-
-  function fail(error: SseError): void {
-    stopped = true
-    pending = ''
-    data = undefined
-    eventType = undefined
-    idBuffer = undefined
-    if (onError === undefined) throw error
-    onError(error)
-  }
-
-  function decode(input: Uint8Array): string {
-    let chunk = input
-    if (bomState < 3) {
-      if (bomState > 0) {
-        const joined = new Uint8Array(bomState + chunk.length)
-        joined.set(BOM.slice(0, bomState))
-        joined.set(chunk, bomState)
-        chunk = joined
-      }
-      let matched = 0
-      while (matched < 3 && matched < chunk.length && chunk[matched] === BOM[matched]) matched++
-      if (matched === chunk.length && matched < 3) {
-        bomState = matched
-        return ''
-      }
-      bomState = 3
-      if (matched === 3) chunk = chunk.subarray(3)
-    }
-    const last = chunk.length - 1
-    if (last < 0) return ''
-    if (!decoderHolds && (chunk[last] as number) < 0x80) return decoder.decode(chunk)
-    decoderHolds = (chunk[last] as number) >= 0x80
-    return decoder.decode(chunk, STREAM)
-  }
-
-  function feed(chunk: Uint8Array): void {
-    if (stopped) return
-    const text = decode(chunk)
-    const length = text.length
-    if (length === 0) {
-      pendingBytes += chunk.length
-      eventBytes += chunk.length
-      if (limited) checkLimits()
-      return
-    }
-    let position = 0
-    if (skipLineFeed) {
-      skipLineFeed = false
-      if (text.charCodeAt(0) === LF) position = 1
-    }
-    // Where, in this chunk, the current event began to hold data; -1 when it began earlier.
-    let eventStart = data === undefined ? position : -1
-    let lineEnded = false
-    let lineFeed = text.indexOf('\n', position)
-    let carriageReturn = text.indexOf('\r', position)
-    if (carriageReturn === -1) {
-      // The common case, LF only: one search per line, and a one-line `data` event followed by
-      // its blank line is dispatched without touching the data buffer.
-      while (lineFeed !== -1) {
-        if (pending !== '') {
-          const line = pending + text.slice(position, lineFeed)
-          pending = ''
-          processLine(line, 0, line.length)
-          position = lineFeed + 1
-          // The line began in an earlier chunk, so an event it started did too.
-          if (data !== undefined) eventStart = -1
-        } else if (
-          text.charCodeAt(position) === 100 &&
-          text.charCodeAt(position + 1) === 97 &&
-          text.charCodeAt(position + 2) === 116 &&
-          text.charCodeAt(position + 3) === 97 &&
-          text.charCodeAt(position + 4) === COLON
-        ) {
-          // `data:` lines, inline; a one-line event followed by its blank line dispatches at once.
-          const start =
-            text.charCodeAt(position + 5) === SPACE && position + 5 < lineFeed
-              ? position + 6
-              : position + 5
-          const value = text.slice(start, lineFeed)
-          if (data === undefined) {
-            data = value
-            if (text.charCodeAt(lineFeed + 1) === LF) {
-              dispatch()
-              position = lineFeed + 2
-            } else position = lineFeed + 1
-          } else {
-            data = `${data}\n${value}`
-            position = lineFeed + 1
-          }
-        } else if (lineFeed === position) {
-          dispatch()
-          position = lineFeed + 1
-        } else {
-          processLine(text, position, lineFeed)
-          position = lineFeed + 1
-        }
-        if (data === undefined) eventStart = position
-        lineEnded = true
-        lineFeed = text.indexOf('\n', position)
-      }
-    } else {
-      // Positions of the next LF and CR are searched again only once passed.
-      while (lineFeed !== -1 || carriageReturn !== -1) {
-        let end: number
-        let next: number
-        if (carriageReturn === -1 || (lineFeed !== -1 && lineFeed < carriageReturn)) {
-          end = lineFeed
-          next = lineFeed + 1
-          lineFeed = text.indexOf('\n', next)
-        } else {
-          end = carriageReturn
-          next = carriageReturn + 1
-          if (next === length) skipLineFeed = true
-          else if (text.charCodeAt(next) === LF) {
-            next++
-            lineFeed = text.indexOf('\n', next)
-          }
-          carriageReturn = text.indexOf('\r', next)
-        }
-        if (pending !== '') {
-          const line = pending + text.slice(position, end)
-          pending = ''
-          processLine(line, 0, line.length)
-          if (data !== undefined) eventStart = -1
-        } else {
-          processLine(text, position, end)
-        }
-        position = next
-        lineEnded = true
-        if (data === undefined) eventStart = next
-      }
-    }
-    // V8 and JavaScriptCore append strings as ropes, flattened once when the line is read: a line
-    // fed a few bytes at a time is still O(n).
-    if (position < length) pending += position === 0 ? text : text.slice(position)
-    afterFeed(chunk, text, position, eventStart, lineEnded)
-  }
-
-  function afterFeed(
-    chunk: Uint8Array,
-    text: string,
-    position: number,
-    eventStart: number,
-    lineEnded: boolean,
-  ): void {
-    if (!limited) return
-    const length = text.length
-    // Limits count what is still unterminated, in bytes. A chunk without a line end adds all its
-    // bytes; otherwise only the tail after the last line end (or event start) is measured.
-    if (!lineEnded) {
-      pendingBytes += chunk.length
-      eventBytes += chunk.length
-    } else {
-      pendingBytes = utf8Length(text, position, length)
-      if (eventStart === -1) eventBytes += chunk.length
-      else if (eventStart >= position) eventBytes = pendingBytes
-      else eventBytes = utf8Length(text, eventStart, length)
-    }
-    checkLimits()
-  }
-
-  function checkLimits(): void {
-    if (pendingBytes > maxLineBytes) {
-      fail(new SseError('line-too-long', `A line passed maxLineBytes (${maxLineBytes})`))
-    } else if (eventBytes > maxEventBytes && (data !== undefined || pending !== '')) {
-      fail(new SseError('event-too-large', `An event passed maxEventBytes (${maxEventBytes})`))
-    }
-  }
-
-  function reset(resetOptions?: { lastEventId?: string | undefined } | undefined): void {
-    decoder = new TextDecoder('utf-8', IGNORE_BOM)
-    decoderHolds = false
-    bomState = 0
-    skipLineFeed = false
-    pending = ''
-    pendingBytes = 0
-    eventBytes = 0
-    stopped = false
-    data = undefined
-    eventType = undefined
-    idBuffer = undefined
-    if (resetOptions?.lastEventId !== undefined) lastEventId = resetOptions.lastEventId
-  }
-
   return {
-    feed,
-    reset,
+    feed: (chunk) => feed(state, chunk),
+    reset(resetOptions) {
+      state.streamDecoder = undefined
+      state.held = state.skipLineFeed = state.stopped = false
+      state.bom = state.pendingBytes = state.eventBytes = 0
+      state.pending = ''
+      state.data = state.type = state.id = undefined
+      if (resetOptions?.lastEventId !== undefined) state.lastEventId = resetOptions.lastEventId
+    },
     get lastEventId() {
-      return lastEventId
+      return state.lastEventId
     },
   }
 }
 
-function fieldValue(text: string, start: number, end: number): string {
-  return text.slice(start < end && text.charCodeAt(start) === SPACE ? start + 1 : start, end)
+function feed(state: State, chunk: Uint8Array): void {
+  if (state.stopped) return
+  const text = decode(state, chunk)
+  let position = 0
+  if (state.skipLineFeed && text.length > 0) {
+    state.skipLineFeed = false
+    if (text.charCodeAt(0) === LF) position = 1
+  }
+  let lineFeed = text.indexOf('\n', position)
+  // Searched again only once passed, so a CR-free stream pays one search per chunk.
+  let carriageReturn = text.indexOf('\r', position)
+  if (lineFeed === -1 && carriageReturn === -1) {
+    // V8 and JavaScriptCore append strings as ropes, flattened once when the line ends: a line
+    // fed a few bytes at a time is still O(n).
+    state.pending += position === 0 ? text : text.slice(position)
+    state.pendingBytes += chunk.length
+    state.eventBytes += chunk.length
+    checkLimits(state)
+    return
+  }
+  // Characters are bytes when every byte decoded to one character.
+  const ascii = text.length === chunk.length && state.pendingBytes === state.pending.length
+  const length = text.length
+  state.eventStart = -1
+  if (state.pending !== '') {
+    // The line that began in an earlier chunk. (Joining the whole text to it instead would leave
+    // every later access going through a rope.)
+    const end =
+      carriageReturn !== -1 && (lineFeed === -1 || carriageReturn < lineFeed)
+        ? carriageReturn
+        : lineFeed
+    const line = state.pending + text.slice(position, end)
+    state.pending = ''
+    processLine(state, line, 0, line.length)
+    // An event this line began, began in an earlier chunk.
+    state.eventStart = -1
+    position = text.charCodeAt(end) === LF ? end + 1 : afterCarriageReturn(state, text, end)
+  }
+  while (position < length) {
+    const first = text.charCodeAt(position)
+    let end = position
+    if (first === LF || first === CR) {
+      dispatch(state)
+    } else if (
+      first === 105 &&
+      text.charCodeAt(position + 1) === 100 &&
+      text.charCodeAt(position + 2) === COLON
+    ) {
+      // `id:` values are short: one scan finds the line end and any NUL, no search call.
+      let start = position + 3
+      if (text.charCodeAt(start) === SPACE) start++
+      let nul = false
+      for (end = start; end < length; end++) {
+        const code = text.charCodeAt(end)
+        if (code === LF || code === CR) break
+        if (code === 0) nul = true
+      }
+      if (end === length) break
+      if (!nul) state.id = text.slice(start, end)
+    } else {
+      if (lineFeed !== -1 && lineFeed < position) lineFeed = text.indexOf('\n', position)
+      if (carriageReturn !== -1 && carriageReturn < position) {
+        carriageReturn = text.indexOf('\r', position)
+      }
+      end =
+        carriageReturn !== -1 && (lineFeed === -1 || carriageReturn < lineFeed)
+          ? carriageReturn
+          : lineFeed
+      if (end === -1) break
+      if (
+        first === 100 &&
+        text.charCodeAt(position + 1) === 97 &&
+        text.charCodeAt(position + 2) === 116 &&
+        text.charCodeAt(position + 3) === 97 &&
+        text.charCodeAt(position + 4) === COLON
+      ) {
+        // `data:`, the hot path: no field name to slice.
+        addData(
+          state,
+          text.slice(
+            text.charCodeAt(position + 5) === SPACE && position + 5 < end
+              ? position + 6
+              : position + 5,
+            end,
+          ),
+          position,
+        )
+      } else {
+        processLine(state, text, position, end)
+      }
+    }
+    position = text.charCodeAt(end) === LF ? end + 1 : afterCarriageReturn(state, text, end)
+  }
+  if (position < length) state.pending = text.slice(position)
+  // Limits count what is still unterminated, in bytes: the tail after the last line end, and the
+  // current event from its first `data` line (measured exactly unless characters are bytes).
+  state.pendingBytes = ascii ? length - position : utf8Length(text, position, length)
+  if (state.data === undefined) state.eventBytes = state.pendingBytes
+  else if (state.eventStart === -1) state.eventBytes += chunk.length
+  else {
+    state.eventBytes = ascii
+      ? length - state.eventStart
+      : utf8Length(text, state.eventStart, length)
+  }
+  checkLimits(state)
 }
 
-function isDigits(value: string): boolean {
-  if (value.length === 0) return false
-  for (let index = 0; index < value.length; index++) {
-    const code = value.charCodeAt(index)
-    if (code < 48 || code > 57) return false
+function checkLimits(state: State): void {
+  if (state.pendingBytes > state.maxLineBytes) {
+    fail(state, 'line-too-long', `A line passed maxLineBytes (${state.maxLineBytes})`)
+  } else if (
+    state.eventBytes > state.maxEventBytes &&
+    (state.data !== undefined || state.pending !== '')
+  ) {
+    fail(state, 'event-too-large', `An event passed maxEventBytes (${state.maxEventBytes})`)
   }
-  return true
+}
+
+/** Where the line after a CR at `end` begins: past an LF that follows it at once. */
+function afterCarriageReturn(state: State, text: string, end: number): number {
+  if (text.charCodeAt(end + 1) === LF) return end + 2
+  if (end + 1 === text.length) state.skipLineFeed = true
+  return end + 1
+}
+
+function addData(state: State, value: string, start: number): void {
+  if (state.data === undefined) {
+    state.data = value
+    state.eventStart = start
+  } else state.data = `${state.data}\n${value}`
+}
+
+function decode(state: State, input: Uint8Array): string {
+  let chunk = input
+  if (state.bom < 3) {
+    // The first bytes of the stream: strip one BOM, even when it comes a byte at a time.
+    let matched = state.bom
+    let index = 0
+    while (matched < 3 && index < chunk.length && chunk[index] === BOM[matched]) {
+      matched++
+      index++
+    }
+    if (matched < 3 && index === chunk.length) {
+      state.bom = matched
+      return ''
+    }
+    if (matched < 3 && state.bom > 0) {
+      // A false start: the bytes held back were not a BOM after all.
+      const joined = new Uint8Array(state.bom + chunk.length)
+      joined.set(BOM.subarray(0, state.bom))
+      joined.set(chunk, state.bom)
+      chunk = joined
+    } else if (matched === 3) chunk = chunk.subarray(index)
+    state.bom = 3
+  }
+  const last = chunk.length - 1
+  if (last < 0) return ''
+  if (!state.held && (chunk[last] as number) < 0x80) return state.decoder.decode(chunk)
+  state.held = (chunk[last] as number) >= 0x80
+  state.streamDecoder ??= new TextDecoder('utf-8', IGNORE_BOM)
+  return state.streamDecoder.decode(chunk, STREAM)
+}
+
+const BOM = new Uint8Array([0xef, 0xbb, 0xbf])
+
+/** One line, `text[start, end)`, not blank. */
+function processLine(state: State, text: string, start: number, end: number): void {
+  // Field names are short: scanning them here beats a search call.
+  let colon = start
+  while (colon < end && text.charCodeAt(colon) !== COLON) colon++
+  const value =
+    colon === end
+      ? ''
+      : text.slice(colon + 1 < end && text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
+  if (colon === start) {
+    if (state.onComment !== undefined) state.onComment(value)
+    return
+  }
+  switch (text.slice(start, colon)) {
+    case 'data':
+      addData(state, value, start)
+      return
+    case 'id':
+      if (!value.includes('\0')) state.id = value
+      return
+    case 'event':
+      state.type = value
+      return
+    case 'retry':
+      if (state.onRetry !== undefined && /^\d+$/.test(value)) state.onRetry(Number(value))
+  }
+}
+
+function dispatch(state: State): void {
+  const id = state.id
+  if (id !== undefined) {
+    state.lastEventId = id
+    state.id = undefined
+    if (state.onId !== undefined) state.onId(id)
+  }
+  const data = state.data
+  const type = state.type
+  state.data = state.type = undefined
+  if (data !== undefined && state.onEvent !== undefined) {
+    state.onEvent({ type: type || 'message', data, lastEventId: state.lastEventId, id })
+  }
+}
+
+function fail(state: State, code: 'line-too-long' | 'event-too-large', message: string): void {
+  state.stopped = true
+  state.pending = ''
+  state.data = state.type = state.id = undefined
+  const error = new SseError(code, message)
+  if (state.onError === undefined) throw error
+  state.onError(error)
 }
 
 function utf8Length(text: string, start: number, end: number): number {
@@ -357,7 +349,7 @@ function utf8Length(text: string, start: number, end: number): number {
   return bytes
 }
 
-function limitOption(value: number | undefined, name: string, fallback: number): number {
+function limit(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
     throw new TypeError(

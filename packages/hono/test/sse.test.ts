@@ -64,6 +64,33 @@ describe('sse()', () => {
     expect(await withTimeout(response.text(), 5000, 'body')).toBe(':\n\ndata: one\n\n')
   })
 
+  test('bad options or sources answer 500 on @hono/node-server, and the server lives on', async () => {
+    const app = new Hono()
+    app.get('/bad-option', (c) => sse(c, [{ data: 'x' }], { heartbeat: -1 }))
+    app.get('/bad-source', (c) => sse(c, 42 as unknown as SseEvent[]))
+    app.get('/fine', (c) => sse(c, [{ data: 'still serving' }]))
+    await using server = await serveApp(app)
+    for (const path of ['/bad-option', '/bad-source']) {
+      const response = await withTimeout(fetch(`${server.origin}${path}`), 5000, path)
+      expect(response.status).toBe(500)
+      await response.body?.cancel()
+    }
+    const fine = await fetch(`${server.origin}/fine`)
+    expect(await withTimeout(fine.text(), 5000, 'body')).toContain('data: still serving')
+  })
+
+  test('a source function that throws ends the stream without its message', async () => {
+    const app = new Hono()
+    app.get('/events', (c) =>
+      sse(c, () => {
+        throw new Error('password=hunter2')
+      }),
+    )
+    await using server = await serveApp(app)
+    const body = await withTimeout((await fetch(`${server.origin}/events`)).text(), 5000, 'body')
+    expect(body).not.toContain('hunter2')
+  })
+
   test('a non-200 status takes the Web path on every server', async () => {
     const app = new Hono()
     app.get('/events', (c) => sse(c, [{ data: 'one' }], { status: 201 }))

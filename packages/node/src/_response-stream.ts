@@ -26,22 +26,35 @@ export interface ResponseTarget {
     | undefined
 }
 
+// The response's listeners are shared by every stream: node calls them with the response as
+// `this`, and the response points at its stream under this key. Three closures per connection
+// would cost more than the one property.
+const streamKey = Symbol('ssekit.response-stream')
+
+interface KeyedTarget {
+  [streamKey]?: ResponseStream | undefined
+}
+
+function onDrain(this: KeyedTarget): void {
+  this[streamKey]?.drained()
+}
+
+function onResponseDone(this: KeyedTarget): void {
+  this[streamKey]?.responseClosed()
+}
+
 /**
- * One event stream on one response: the sink its pump writes to, the listeners that resume or
- * cancel that pump, and its entry in the registry of open streams.
+ * One event stream on one response: the sink its pump writes to, the state the response's shared
+ * listeners resume or cancel that pump from, and its entry in the registry of open streams.
  *
- * A class with its methods on the prototype and four closures per instance (three listeners and
- * the promise's resolve): an idle connection costs this object and little else.
+ * A class with its methods on the prototype and one closure per instance (the promise's resolve):
+ * an idle connection costs this object and little else.
  * @internal
  */
 export class ResponseStream implements EventSink, OpenEventStream {
   readonly settled: Promise<CloseReason>
   /** Set right after construction, once the pump that writes here exists. */
   pump: EventPump | undefined
-  /** The pump's `onClose` hook (also given the byte-stream pump's `{ reason }`). */
-  readonly onPumpClose = (summary: { reason: CloseReason }): void => this.pumpClosed(summary.reason)
-  private readonly onDrain = (): void => this.drained()
-  private readonly onResponseDone = (): void => this.responseClosed()
   private readonly target: ResponseTarget
   private readonly drainTimeout: number | false
   // Kept until written, then dropped.
@@ -83,12 +96,13 @@ export class ResponseStream implements EventSink, OpenEventStream {
     }
     const target = this.target
     this.writeHead()
-    target.on('drain', this.onDrain)
+    ;(target as KeyedTarget)[streamKey] = this
+    target.on('drain', onDrain)
     // 'finish' after our end(); 'close' and 'error' when the client left. Http2ServerResponse
     // also emits 'finish' for a stream the client reset: responseClosed() tells them apart.
-    target.on('finish', this.onResponseDone)
-    target.on('close', this.onResponseDone)
-    target.on('error', this.onResponseDone)
+    target.on('finish', onResponseDone)
+    target.on('close', onResponseDone)
+    target.on('error', onResponseDone)
     if (!this.isSettled) openEventStreams.add(this)
   }
 
@@ -106,6 +120,13 @@ export class ResponseStream implements EventSink, OpenEventStream {
 
   close(): void {
     this.endResponse()
+  }
+
+  /** The pump ended (its sink hook; the byte-stream pump calls it with `{ reason }`). */
+  onEnd(summary: { reason: CloseReason }): void {
+    this.reason = summary.reason
+    this.pumpDone = true
+    this.settle()
   }
 
   // The headers are out, so a failure can only end the response; an SSE client treats an ended
@@ -144,7 +165,8 @@ export class ResponseStream implements EventSink, OpenEventStream {
     this.target.end()
   }
 
-  private drained(): void {
+  /** @internal `drain`: the response has room again. */
+  drained(): void {
     if (this.stallTimer !== undefined) {
       clearTimeout(this.stallTimer)
       this.stallTimer = undefined
@@ -152,7 +174,8 @@ export class ResponseStream implements EventSink, OpenEventStream {
     this.pump?.resume()
   }
 
-  private responseClosed(): void {
+  /** @internal `finish`, `close` or `error` of the response. */
+  responseClosed(): void {
     if (this.responseDone) return
     if (!this.ended) {
       this.gone = true
@@ -165,21 +188,17 @@ export class ResponseStream implements EventSink, OpenEventStream {
     this.settle()
   }
 
-  private pumpClosed(reason: CloseReason): void {
-    this.reason = reason
-    this.pumpDone = true
-    this.settle()
-  }
-
   private settle(): void {
     if (this.isSettled || !this.pumpDone || !this.responseDone) return
     this.isSettled = true
     if (this.stallTimer !== undefined) clearTimeout(this.stallTimer)
     const target = this.target
-    target.off('drain', this.onDrain)
-    target.off('finish', this.onResponseDone)
-    target.off('close', this.onResponseDone)
-    target.off('error', this.onResponseDone)
+    target.off('drain', onDrain)
+    target.off('finish', onResponseDone)
+    target.off('close', onResponseDone)
+    target.off('error', onResponseDone)
+    // Assigned rather than deleted: a delete would turn the response into a slow dictionary object.
+    if ((target as KeyedTarget)[streamKey] === this) (target as KeyedTarget)[streamKey] = undefined
     openEventStreams.delete(this)
     const resolve = this.resolveSettled
     const reason = this.reason

@@ -1,7 +1,15 @@
 import { encodeEvent, type SseEvent } from '@ssekit/core'
 import { openEventStreams } from './_registry.ts'
 
-/** Options of {@link closeEventStreams}. @public */
+/**
+ * Options of {@link closeEventStreams}.
+ *
+ * @example
+ * ```ts
+ * await closeEventStreams({ graceMs: 10_000, retry: 500, retryJitter: 9_500, finalEvent: { event: 'bye' } })
+ * ```
+ * @public
+ */
 export interface CloseEventStreamsOptions {
   /**
    * Milliseconds to let the streams end cleanly (the final event flushed, the response ended);
@@ -27,7 +35,16 @@ export interface CloseEventStreamsOptions {
   finalEvent?: SseEvent | undefined
 }
 
-/** What {@link closeEventStreams} did. @public */
+/**
+ * What {@link closeEventStreams} did.
+ *
+ * @example
+ * ```ts
+ * const { closed, destroyed } = await closeEventStreams()
+ * metrics.gauge('sse.shutdown.destroyed', destroyed)
+ * ```
+ * @public
+ */
 export interface CloseEventStreamsResult {
   /** Streams that ended cleanly within the grace period. */
   closed: number

@@ -14,6 +14,15 @@ import { ResponseStream, type ResponseTarget } from './_response-stream.ts'
  * Options of {@link sendEventStream}: the stream options of `createEventStream` (`retry`,
  * `heartbeat`, `highWaterMark`, `signal`, `onError`, `onOpen`, `onClose`) plus what only a node
  * response has.
+ *
+ * @example
+ * ```ts
+ * sendEventStream(request, response, source, {
+ *   retry: 2_000,
+ *   headers: { 'Access-Control-Allow-Origin': 'https://app.example.com' },
+ *   onClose: ({ reason, events }) => logger.info({ reason, events }, 'stream closed'),
+ * })
+ * ```
  * @public
  */
 export interface SendEventStreamOptions extends EventPumpOptions {
@@ -36,9 +45,26 @@ export interface SendEventStreamOptions extends EventPumpOptions {
   drainTimeout?: number | false | undefined
 }
 
-/** A node:http or http2 (compatibility API) request. @public */
+/**
+ * A node:http or http2 (compatibility API) request; Express's and Fastify's `request.raw` are ones.
+ *
+ * @example
+ * ```ts
+ * const handler = (request: NodeRequest, response: NodeResponse) =>
+ *   sendEventStream(request, response, source)
+ * ```
+ * @public
+ */
 export type NodeRequest = IncomingMessage | Http2ServerRequest
-/** A node:http or http2 (compatibility API) response. @public */
+/**
+ * A node:http or http2 (compatibility API) response; see {@link NodeRequest}.
+ *
+ * @example
+ * ```ts
+ * http2.createServer((request, response: NodeResponse) => sendEventStream(request, response, source))
+ * ```
+ * @public
+ */
 export type NodeResponse = ServerResponse | Http2ServerResponse
 
 const pumpOnlyOptions = [
@@ -52,6 +78,9 @@ const pumpOnlyOptions = [
   'maxLifetime',
   'lifetimeJitter',
 ] as const
+
+// One object for every call without options: the pump keeps its options for the stream's life.
+const noOptions: SendEventStreamOptions = Object.freeze({})
 
 const connectionHeaders = new Set([
   'connection',
@@ -103,7 +132,7 @@ export function sendEventStream(
   request: NodeRequest,
   response: NodeResponse,
   source: EventStreamSource | ReadableStream<Uint8Array>,
-  options: SendEventStreamOptions = {},
+  options: SendEventStreamOptions = noOptions,
 ): Promise<CloseReason> {
   const target = response as unknown as ResponseTarget
   const byteStream = isByteStream(source)
@@ -120,20 +149,21 @@ export function sendEventStream(
 
   const stream = new ResponseStream(request, target, headers, options.drainTimeout ?? 30_000)
   if (byteStream) {
-    stream.pump = createByteStreamPump(source, stream, stream.onPumpClose, options.signal)
+    stream.pump = createByteStreamPump(
+      source,
+      stream,
+      (summary) => stream.onEnd(summary),
+      options.signal,
+    )
   } else {
-    const onClose = options.onClose
-    stream.pump = createEventPump(source, stream, {
-      ...options,
-      lastEventId: options.lastEventId ?? lastEventIdFrom(request),
-      onClose:
-        onClose === undefined
-          ? stream.onPumpClose
-          : (summary) => {
-              stream.onPumpClose(summary)
-              onClose(summary)
-            },
-    })
+    // The pump reports its end to the stream itself (its sink's `onEnd`), so the options object
+    // is copied only to add a Last-Event-ID the request carries: most connections cost no copy.
+    const lastEventId = options.lastEventId === undefined ? lastEventIdFrom(request) : undefined
+    stream.pump = createEventPump(
+      source,
+      stream,
+      lastEventId === undefined ? options : { ...options, lastEventId },
+    )
   }
   stream.start()
   return stream.settled

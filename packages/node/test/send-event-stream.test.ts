@@ -63,6 +63,20 @@ describe('sendEventStream on node:http', () => {
     expect(await client.nextFrame('the event')).toBe('data: x')
   })
 
+  it('sends heartbeat comments while the source is quiet', async () => {
+    const { url } = await serveStream(
+      async function* ({ signal }) {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve))
+      },
+      { heartbeat: 50 },
+    )
+    const client = await connect(url)
+    expect(await client.nextFrame('the opening comment')).toBe(':')
+    expect(await client.nextFrame('a first heartbeat')).toBe(':')
+    expect(await client.nextFrame('a second heartbeat')).toBe(':')
+    client.destroy()
+  })
+
   it('passes Last-Event-ID from the header, else from the lastEventId query', async () => {
     const seen: (string | undefined)[] = []
     const { url } = await serveStream(({ lastEventId }) => {

@@ -28,11 +28,11 @@ afterAll(async () => {
 })
 
 /** An SSE endpoint at `/<topic>` that streams `hub.subscribe(topic)`. */
-async function serve(hub: Hub): Promise<string> {
+async function serve(hub: Hub, options: { signal?: boolean } = {}): Promise<string> {
   const server: Server = createServer((request, response) => {
     const topic = decodeURIComponent((request.url ?? '/').slice(1))
     void sendEventStream(request, response, ({ signal, lastEventId }) =>
-      hub.subscribe(topic, { signal, lastEventId }),
+      hub.subscribe(topic, { signal: options.signal === false ? undefined : signal, lastEventId }),
     )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -124,6 +124,26 @@ describe('hubs over node:http', () => {
     expect([...seen, ...rest].map((event) => event.data)).toEqual(
       ids.map((_, index) => `m${index + 1}`),
     )
+  })
+
+  it('a subscription served without a signal still ends when its client goes away', async () => {
+    const hub = createHub()
+    cleanups.push(() => hub.close())
+    const url = await serve(hub, { signal: false })
+    const clients = [await open(`${url}/news`), await open(`${url}/news`)]
+    for (const client of clients) await client.take(1, 'head')
+    expect(hub.stats().subscribers).toBe(2)
+    clients[0]?.close()
+    await withTimeout(
+      (async () => {
+        while (hub.stats().subscribers !== 1) await new Promise((resolve) => setTimeout(resolve, 5))
+      })(),
+      5000,
+      'the first subscription ended',
+    )
+    const id = await hub.publish('news', { data: 'still here' })
+    expect((await clients[1]?.take(1, 'the other client'))?.[0]?.id).toBe(id)
+    clients[1]?.close()
   })
 
   it('a client that stops reading is cut off at its bound while the others get everything', async () => {

@@ -22,6 +22,12 @@ afterAll(async () => {
   await demo?.stop()
 })
 
+/** How many POST /api/chat the server has received, whatever became of them. */
+async function serverPosts(): Promise<number> {
+  const response = await fetch(`${demo.baseURL}/api/figures`)
+  return ((await response.json()) as { chatPosts: number }).chatPosts
+}
+
 /** Counts what the browser sends, as the network sees it. */
 function countRequests(page: Page): { posts: string[]; resumes: string[] } {
   const seen = { posts: [] as string[], resumes: [] as string[] }
@@ -62,6 +68,7 @@ describe('the demo chat', () => {
     const page = await browser.context.newPage()
     const network = countRequests(page)
     await page.goto(demo.baseURL)
+    const postsBefore = await serverPosts()
     const prompt = 'Does a reload start the answer again?'
     const conversationId = await ask(page, prompt)
 
@@ -73,6 +80,7 @@ describe('the demo chat', () => {
     expect(chat?.anomalies).toBe(0)
     expect(chat?.resumes).toBeGreaterThanOrEqual(1)
     expect(network.posts).toHaveLength(1)
+    expect((await serverPosts()) - postsBefore).toBe(1)
     expect(network.resumes.length).toBeGreaterThanOrEqual(1)
     expect(network.resumes[0]).not.toBe('')
     const starts = demo.logs.filter(
@@ -92,6 +100,7 @@ describe('the demo chat', () => {
     const page = await browser.context.newPage()
     const network = countRequests(page)
     await page.goto(demo.baseURL)
+    const postsBefore = await serverPosts()
     const prompt = 'What happens when the network drops mid-answer?'
     const conversationId = await ask(page, prompt)
     const logsBefore = demo.logs.length
@@ -109,6 +118,7 @@ describe('the demo chat', () => {
     expect(chat?.anomalies).toBe(0)
     expect(chat?.resumes).toBeGreaterThanOrEqual(1)
     expect(network.posts).toHaveLength(1)
+    expect((await serverPosts()) - postsBefore).toBe(1)
     expect(network.resumes.length).toBeGreaterThanOrEqual(1)
     expect(network.resumes[0]).not.toBe('')
     expect(

@@ -3,10 +3,10 @@ import { fetchEventStream } from '@ssekit/fetch-client'
 import { createConnectionLimit } from '@ssekit/node'
 import { createRedisHub } from '@ssekit/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serveHub, userOf } from '../src/hub-server.ts'
-import type { LoopbackServer } from '../src/loopback-server.ts'
-import { type RedisServer, startRedisServer } from '../src/redis-server.ts'
-import { waitFor, withTimeout } from '../src/with-timeout.ts'
+import { serveHub, userOf } from '../src/_hub-server.ts'
+import type { LoopbackServer } from '../src/_loopback-server.ts'
+import { type RedisServer, startRedisServer } from '../src/_redis-server.ts'
+import { waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 let redis: RedisServer
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Child, type Message, startChild } from '../src/child.ts'
-import { report, size } from '../src/params.ts'
-import { withTimeout } from '../src/with-timeout.ts'
+import { type Child, type Message, startChild } from '../src/_child.ts'
+import { report, size } from '../src/_params.ts'
+import { withTimeout } from '../src/_with-timeout.ts'
 
 const children: Child[] = []
 afterEach(async () => {
@@ -56,7 +56,7 @@ const warmup = 300
 
 describe.each(['node', 'hono'])('connect/abort churn against %s', (kind) => {
   it(`${cycles} cycles: heap back to baseline after GC, no timer, listener or subscription left`, async () => {
-    const child = startChild('./churn-server.ts', { KIND: kind })
+    const child = startChild('./_churn-server.ts', { KIND: kind })
     children.push(child)
     const { port } = await child.next('ready', 20_000, 'the churn server starts')
     await churn(port as number, warmup, 16)

@@ -8,8 +8,8 @@ import {
 import { createParser, type ServerSentEvent } from '@ssekit/fetch-client'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { report, seed, size } from '../src/params.ts'
-import { decodeStream, specParse } from '../src/spec-parser.ts'
+import { report, seed, size } from '../src/_params.ts'
+import { decodeStream, specParse } from '../src/_spec-parser.ts'
 
 // Every C0 control character, DEL, the C1 range's NEL, the Unicode line and paragraph separators,
 // a BOM, both halves of a surrogate pair on their own, and a few ordinary characters.

@@ -2,12 +2,12 @@ import { type Hub, SseError } from '@ssekit/core'
 import { createRedisHub } from '@ssekit/redis'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type Child, startChild } from '../src/child.ts'
-import { type Collector, collect } from '../src/collector.ts'
-import { serveHub } from '../src/hub-server.ts'
-import { report, size } from '../src/params.ts'
-import { freePort, type RedisServer, startRedisServer } from '../src/redis-server.ts'
-import { delay, waitFor, withTimeout } from '../src/with-timeout.ts'
+import { type Child, startChild } from '../src/_child.ts'
+import { type Collector, collect } from '../src/_collector.ts'
+import { serveHub } from '../src/_hub-server.ts'
+import { report, size } from '../src/_params.ts'
+import { freePort, type RedisServer, startRedisServer } from '../src/_redis-server.ts'
+import { delay, waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 let redis: RedisServer
 const children: Child[] = []
@@ -24,7 +24,7 @@ afterAll(async () => {
 })
 
 function startSseServer(port: number, prefix: string): Child {
-  const child = startChild('./redis-sse-server.ts', {
+  const child = startChild('./_redis-sse-server.ts', {
     PORT: String(port),
     REDIS_URL: redis.url,
     PREFIX: prefix,

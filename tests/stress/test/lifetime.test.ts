@@ -7,9 +7,9 @@ import {
 } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Collector, collect } from '../src/collector.ts'
-import { startServer } from '../src/loopback-server.ts'
-import { delay, waitFor } from '../src/with-timeout.ts'
+import { type Collector, collect } from '../src/_collector.ts'
+import { startServer } from '../src/_loopback-server.ts'
+import { delay, waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 const collectors: Collector[] = []
 afterEach(() => {
@@ -68,6 +68,29 @@ describe('maximum stream lifetime with jitter', () => {
     } finally {
       await hub.close()
     }
+  })
+
+  it('ends a Web stream from createEventStream too (Hono, Workers), running the source cleanup', async () => {
+    let cleanedUp = false
+    let reason: CloseReason | undefined
+    const body = createEventStream(
+      async function* () {
+        try {
+          for (;;) {
+            yield { data: 'tick' }
+            await delay(10)
+          }
+        } finally {
+          cleanedUp = true
+        }
+      },
+      { maxLifetime: 50, lifetimeJitter: 0, onClose: (summary) => (reason = summary.reason) },
+    )
+    const text = await withTimeout(new Response(body).text(), 5_000, 'the stream ends by itself')
+    expect(text).toContain('data: tick')
+    expect(reason).toBe('lifetime')
+    // An async generator runs its `finally` once its current step settles.
+    await waitFor(() => cleanedUp, 2_000, "the source's finally ran")
   })
 
   it('refuses a lifetime that cannot work with SseError invalid-option', () => {

@@ -2,8 +2,8 @@ import { encodeEvent, SseError } from '@ssekit/core'
 import { createParser } from '@ssekit/fetch-client'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { report, seed, size } from '../src/params.ts'
-import { decodeStream, specParse } from '../src/spec-parser.ts'
+import { report, seed, size } from '../src/_params.ts'
+import { decodeStream, specParse } from '../src/_spec-parser.ts'
 
 const encoder = new TextEncoder()
 

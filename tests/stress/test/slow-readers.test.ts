@@ -2,10 +2,10 @@ import { connect, type Socket } from 'node:net'
 import { createHub, type HubQueuePolicy, lastEventIdFrom } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Collector, collect } from '../src/collector.ts'
-import { startServer } from '../src/loopback-server.ts'
-import { report, size } from '../src/params.ts'
-import { delay, waitFor, withTimeout } from '../src/with-timeout.ts'
+import { type Collector, collect } from '../src/_collector.ts'
+import { startServer } from '../src/_loopback-server.ts'
+import { report, size } from '../src/_params.ts'
+import { delay, waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 const collectors: Collector[] = []
 const sockets: Socket[] = []
@@ -110,7 +110,6 @@ describe('slow and stalled readers next to fast ones', () => {
       // that never drained.
       expect(disconnects.sort()).toEqual(['disconnect', 'wait'])
       expect(drops.reduce((total, count) => total + count, 0)).toBeGreaterThan(0)
-      expect(hub.stats().queuedBytes).toBeLessThanOrEqual(6 * 200 * 4_200)
       await waitFor(
         () => closeReasons.length === 4,
         10_000,

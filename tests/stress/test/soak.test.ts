@@ -1,8 +1,8 @@
 import { type ClientRequest, request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Child, type Message, startChild } from '../src/child.ts'
-import { report, size } from '../src/params.ts'
-import { delay, waitFor, withTimeout } from '../src/with-timeout.ts'
+import { type Child, type Message, startChild } from '../src/_child.ts'
+import { report, size } from '../src/_params.ts'
+import { delay, waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 const children: Child[] = []
 afterEach(async () => {
@@ -63,7 +63,7 @@ const seconds = size(5, 120)
 
 describe('soak', () => {
   it(`${connections} connections, one event per second each plus broadcasts, for ${seconds} s: every event delivered, memory flat`, async () => {
-    const child = startChild('./soak-server.ts')
+    const child = startChild('./_soak-server.ts')
     children.push(child)
     const { port } = await child.next('ready', 20_000, 'the soak server starts')
     const baseline = await measure(child, 'baseline')

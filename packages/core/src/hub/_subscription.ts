@@ -1,3 +1,4 @@
+import { type PullReader, type PullSource, pullKey } from '../_pull-source.ts'
 import { createEncodedEvent, encodedFrameOf } from '../encode.ts'
 import { SseError } from '../errors.ts'
 import type { SseEvent } from '../types.ts'
@@ -61,7 +62,7 @@ function sizeOf(event: SseEvent): number {
  * before reading is what makes a racing publish impossible to miss, and comparing ids against the
  * cursor is what keeps it from arriving twice.
  */
-export class Subscription implements HubSubscription {
+export class Subscription implements HubSubscription, PullSource {
   readonly ready: Promise<void>
   readonly #host: SubscriptionHost
   readonly #topic: string
@@ -82,6 +83,8 @@ export class Subscription implements HubSubscription {
   #pendingOverflow = false
   #gap = 0
   #waiter: Waiter | undefined
+  /** A pump reading through the pull fast path, waiting for something to be ready. */
+  #reader: PullReader | undefined
   #failure: unknown
   #endError: unknown
   #attached = false
@@ -89,7 +92,8 @@ export class Subscription implements HubSubscription {
   #listening = false
   #waitTimer: ReturnType<typeof setTimeout> | undefined
   #consumed = false
-  #onAbort = () => this.#end('abort')
+  // Made only when there is a signal: an idle subscription should cost no closure it never uses.
+  #onAbort: (() => void) | undefined
 
   constructor(
     host: SubscriptionHost,
@@ -108,8 +112,12 @@ export class Subscription implements HubSubscription {
     this.#lastEventId = options.lastEventId === '' ? undefined : options.lastEventId
     this.ready = this.#start(options.request)
     this.ready.catch(noop)
-    if (this.#signal?.aborted) this.#end('abort')
-    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
+    const signal = this.#signal
+    if (signal?.aborted) this.#end('abort')
+    else if (signal !== undefined) {
+      this.#onAbort = () => this.#end('abort')
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
   }
 
   [Symbol.asyncIterator](): this {
@@ -122,13 +130,49 @@ export class Subscription implements HubSubscription {
       this.#failure = undefined
       return Promise.reject(failure)
     }
+    const ready = this.#shiftReady()
+    if (ready !== undefined) return Promise.resolve({ done: false, value: ready })
+    if (this.#mode === 'ended') return Promise.resolve(done)
+    if (this.#waiter !== undefined || this.#reader !== undefined) {
+      return Promise.reject(
+        new TypeError('next() was called again before the previous call settled; await each call'),
+      )
+    }
+    if (this.#mode === 'catching-up') void this.#refill()
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject }
+    })
+  }
+
+  /** The pull fast path ({@link PullSource}): the same order as `next()`, without a promise. */
+  [pullKey](reader: PullReader): SseEvent | null | undefined {
+    if (this.#failure !== undefined) {
+      const failure = this.#failure
+      this.#failure = undefined
+      throw failure
+    }
+    const ready = this.#shiftReady()
+    if (ready !== undefined) return ready
+    if (this.#mode === 'ended') return null
+    if (this.#waiter !== undefined) {
+      throw new TypeError('A subscription cannot be read by next() and a pump at once')
+    }
+    this.#reader = reader
+    if (this.#mode === 'catching-up') void this.#refill()
+    return undefined
+  }
+
+  return(): Promise<IteratorResult<SseEvent, undefined>> {
+    this.#end('return')
+    return Promise.resolve(done)
+  }
+
+  /** The gap notice or the oldest queued event, if any; the first steps of `next()`. */
+  #shiftReady(): SseEvent | undefined {
     if (this.#gap > 0) {
       const data: { dropped: number } = { dropped: this.#gap }
       this.#gap = 0
-      return Promise.resolve({
-        done: false,
-        value: createEncodedEvent({ event: 'gap', data: JSON.stringify(data) }),
-      })
+      return createEncodedEvent({ event: 'gap', data: JSON.stringify(data) })
     }
     if (this.#front < this.#queue.length) {
       const event = this.#queue[this.#front] as SseEvent
@@ -146,23 +190,17 @@ export class Subscription implements HubSubscription {
       this.#host.counters.queuedBytes -= size
       this.#consumed = true
       if (this.#mode === 'catching-up' && this.#belowLowWater()) void this.#refill()
-      return Promise.resolve({ done: false, value: event })
+      return event
     }
-    if (this.#mode === 'ended') return Promise.resolve(done)
-    if (this.#waiter !== undefined) {
-      return Promise.reject(
-        new TypeError('next() was called again before the previous call settled; await each call'),
-      )
-    }
-    if (this.#mode === 'catching-up') void this.#refill()
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject }
-    })
+    return undefined
   }
 
-  return(): Promise<IteratorResult<SseEvent, undefined>> {
-    this.#end('return')
-    return Promise.resolve(done)
+  /** Wakes a pump waiting on the pull fast path; it pulls synchronously, inside this call. */
+  #wake(): void {
+    const reader = this.#reader
+    if (reader === undefined) return
+    this.#reader = undefined
+    reader.wake()
   }
 
   /** Called by the hub for every live event of the topic, in id order. */
@@ -340,6 +378,7 @@ export class Subscription implements HubSubscription {
     if (this.#fits(size)) {
       this.#cursor = event.id
       this.#enqueue(event, size)
+      this.#wake()
       return
     }
     const { counters, hooks } = this.#host
@@ -425,6 +464,7 @@ export class Subscription implements HubSubscription {
       return
     }
     this.#enqueue(event, sizeOf(event))
+    this.#wake()
   }
 
   #enqueue(event: SseEvent, size: number): void {
@@ -454,12 +494,13 @@ export class Subscription implements HubSubscription {
     this.#gap = 0
     if (this.#waitTimer !== undefined) clearTimeout(this.#waitTimer)
     this.#waitTimer = undefined
-    this.#signal?.removeEventListener('abort', this.#onAbort)
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort)
     if (this.#attached) this.#host.detach(this.#topic, this, reason)
     const waiter = this.#waiter
     this.#waiter = undefined
     if (waiter === undefined) {
       if (error !== undefined) this.#failure = error
+      this.#wake()
     } else if (error === undefined) {
       waiter.resolve(done)
     } else {

@@ -77,6 +77,7 @@ export function createHub(options: HubOptions = {}): Hub {
   }
   let closed = false
   let closing: Promise<void> | undefined
+  let sharedBound: QueueBound | undefined
   const hooks: HubHooks = {
     onSubscribe: guard(options.onSubscribe),
     onUnsubscribe: guard(options.onUnsubscribe),
@@ -153,8 +154,16 @@ export function createHub(options: HubOptions = {}): Hub {
           `hub.subscribe(topic, { lastEventId }): lastEventId must be a string or undefined, got ${typeof lastEventId}`,
         )
       }
-      const topicQueue = typeof options.queue === 'function' ? options.queue(topic) : options.queue
-      const bound = resolveQueue({ ...topicQueue, ...subscribeOptions.queue })
+      let bound: QueueBound
+      if (typeof options.queue !== 'function' && subscribeOptions.queue === undefined) {
+        // The common case shares one resolved bound (read-only) rather than one per subscriber.
+        sharedBound ??= resolveQueue({ ...options.queue })
+        bound = sharedBound
+      } else {
+        const topicQueue =
+          typeof options.queue === 'function' ? options.queue(topic) : options.queue
+        bound = resolveQueue({ ...topicQueue, ...subscribeOptions.queue })
+      }
       const subscription = new Subscription(host, topic, bound, subscribeOptions)
       if (closed) subscription.close()
       return subscription

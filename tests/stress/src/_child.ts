@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { withTimeout } from './with-timeout.ts'
+import { withTimeout } from './_with-timeout.ts'
 
 /** One JSON line a child process printed. */
 export type Message = { type: string } & Record<string, unknown>

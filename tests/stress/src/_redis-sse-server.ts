@@ -5,7 +5,7 @@ import { createServer } from 'node:http'
 import { lastEventIdFrom } from '@ssekit/core'
 import { closeEventStreams, sendEventStream } from '@ssekit/node'
 import { createRedisHub } from '@ssekit/redis'
-import { onCommand, say } from './child.ts'
+import { onCommand, say } from './_child.ts'
 
 const port = Number(process.env['PORT'])
 const hub = await createRedisHub({

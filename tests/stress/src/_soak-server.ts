@@ -4,7 +4,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHub, type SseEvent } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
-import { activeResources, onCommand, say, settledHeap } from './child.ts'
+import { activeResources, onCommand, say, settledHeap } from './_child.ts'
 
 const hub = createHub({ history: { maxEvents: 64 } })
 let open = 0

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type Hub, lastEventIdFrom, SseError } from '@ssekit/core'
 import type { ConnectionLimit, SendEventStreamOptions } from '@ssekit/node'
 import { sendEventStream } from '@ssekit/node'
-import { type LoopbackServer, startServer } from './loopback-server.ts'
+import { type LoopbackServer, startServer } from './_loopback-server.ts'
 
 /** The user a request claims to be (tests stand an auth layer in with a header). */
 export function userOf(request: unknown): string | undefined {

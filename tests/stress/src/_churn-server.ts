@@ -8,7 +8,7 @@ import { createHub, type EventStreamHooks, lastEventIdFrom } from '@ssekit/core'
 import { sse } from '@ssekit/hono'
 import { sendEventStream } from '@ssekit/node'
 import { Hono } from 'hono'
-import { activeResources, onCommand, say, settledHeap } from './child.ts'
+import { activeResources, onCommand, say, settledHeap } from './_child.ts'
 
 const kind = process.env['KIND'] ?? 'node'
 const counts = { opened: 0, closed: 0, subscribed: 0, unsubscribed: 0 }
