@@ -26,8 +26,8 @@ interface State {
   streamDecoder: TextDecoder | undefined
   /** The stream decoder may hold the start of a character. */
   held: boolean
-  /** Bytes of a leading BOM matched so far; 3 once the start of the stream is behind us. */
-  bom: number
+  /** Nothing decoded yet: a leading BOM is still to strip. */
+  start: boolean
   /** A CR ended the last chunk: an LF starting the next one belongs to the same line end. */
   skipLineFeed: boolean
   /** The unterminated line. */
@@ -89,7 +89,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
     decoder: new TextDecoder('utf-8', IGNORE_BOM),
     streamDecoder: undefined,
     held: false,
-    bom: 0,
+    start: true,
     skipLineFeed: false,
     pending: '',
     pendingBytes: 0,
@@ -106,7 +106,8 @@ export function createParser(options: ParserOptions): EventStreamParser {
     reset(resetOptions) {
       state.streamDecoder = undefined
       state.held = state.skipLineFeed = state.stopped = false
-      state.bom = state.pendingBytes = state.eventBytes = 0
+      state.start = true
+      state.pendingBytes = state.eventBytes = 0
       state.pending = ''
       state.data = state.type = state.id = undefined
       if (resetOptions?.lastEventId !== undefined) state.lastEventId = resetOptions.lastEventId
@@ -249,38 +250,24 @@ function addData(state: State, value: string, start: number): void {
   } else state.data = `${state.data}\n${value}`
 }
 
-function decode(state: State, input: Uint8Array): string {
-  let chunk = input
-  if (state.bom < 3) {
-    // The first bytes of the stream: strip one BOM, even when it comes a byte at a time.
-    let matched = state.bom
-    let index = 0
-    while (matched < 3 && index < chunk.length && chunk[index] === BOM[matched]) {
-      matched++
-      index++
-    }
-    if (matched < 3 && index === chunk.length) {
-      state.bom = matched
-      return ''
-    }
-    if (matched < 3 && state.bom > 0) {
-      // A false start: the bytes held back were not a BOM after all.
-      const joined = new Uint8Array(state.bom + chunk.length)
-      joined.set(BOM.subarray(0, state.bom))
-      joined.set(chunk, state.bom)
-      chunk = joined
-    } else if (matched === 3) chunk = chunk.subarray(index)
-    state.bom = 3
-  }
+function decode(state: State, chunk: Uint8Array): string {
   const last = chunk.length - 1
   if (last < 0) return ''
-  if (!state.held && (chunk[last] as number) < 0x80) return state.decoder.decode(chunk)
-  state.held = (chunk[last] as number) >= 0x80
-  state.streamDecoder ??= new TextDecoder('utf-8', IGNORE_BOM)
-  return state.streamDecoder.decode(chunk, STREAM)
+  let text: string
+  if (!state.held && (chunk[last] as number) < 0x80) text = state.decoder.decode(chunk)
+  else {
+    // The chunk may end inside a character (or the last one did): a streaming decode holds it.
+    state.held = (chunk[last] as number) >= 0x80
+    state.streamDecoder ??= new TextDecoder('utf-8', IGNORE_BOM)
+    text = state.streamDecoder.decode(chunk, STREAM)
+  }
+  // Exactly one BOM is stripped, at the start of the stream: the decoders keep every U+FEFF.
+  if (state.start && text !== '') {
+    state.start = false
+    if (text.charCodeAt(0) === 0xfeff) return text.slice(1)
+  }
+  return text
 }
-
-const BOM = new Uint8Array([0xef, 0xbb, 0xbf])
 
 /** One line, `text[start, end)`, not blank. */
 function processLine(state: State, text: string, start: number, end: number): void {
@@ -338,13 +325,8 @@ function utf8Length(text: string, start: number, end: number): number {
   let bytes = end - start
   for (let index = start; index < end; index++) {
     const code = text.charCodeAt(index)
-    if (code < 0x80) continue
-    if (code < 0x800) bytes += 1
-    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < end) {
-      // A surrogate pair: two code units, four bytes.
-      bytes += 2
-      index++
-    } else bytes += 2
+    // Each half of a surrogate pair counts 2 of the pair's 4 bytes.
+    if (code >= 0x80) bytes += code < 0x800 || (code >= 0xd800 && code < 0xe000) ? 1 : 2
   }
   return bytes
 }
@@ -352,9 +334,7 @@ function utf8Length(text: string, start: number, end: number): number {
 function limit(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
-    throw new TypeError(
-      `${name} must be a positive number of bytes (Infinity: no limit), got ${value}`,
-    )
+    throw new TypeError(`${name} must be a positive number (or Infinity)`)
   }
   return value
 }
