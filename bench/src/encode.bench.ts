@@ -7,8 +7,9 @@
  * its own `SSEStreamingApi` over a `TransformStream` with the readable side drained, which is how
  * every `streamSSE` handler pays for it. Ours: `encodeEvent` one frame at a time, and
  * `createEventStream` read to the end (which coalesces ready frames into one chunk) from an array
- * and from an async generator (checked against the seed writer fed by the same generator). Output byte counts are checked after round one. mitata, GC before each
- * sample, contenders interleaved for several rounds, ratios per round against the reference.
+ * and from an async generator (checked against the seed writer fed by the same generator).
+ * Output byte counts are checked after round one. mitata (one full GC before each contender's
+ * samples), contenders interleaved for several rounds, ratios per round against the reference.
  */
 import { SSEStreamingApi } from 'hono/streaming'
 import { type Contender, interleave, type Measured, speedups } from './_interleave.ts'
@@ -261,7 +262,7 @@ export async function runEncode(options: BenchOptions): Promise<Section> {
   return {
     title: '2. Encoder',
     method:
-      'In-process (mitata `measure`, GC before each sample outside the timed region). Event objects are built up front with `data` already a string; one pass encodes all of them to bytes (Web-stream contenders are read to the end). Output byte counts are checked (a wrong result gets no figures). Contenders interleaved for several rounds; events/s is the median over rounds (min-max), ratios are per round against the seed writer and against Hono `writeSSE`. The async-generator row of ours is checked against the seed writer fed by the same async generator.',
+      "In-process (mitata `measure`; a full GC before each contender's samples, outside the timed region, none between samples). Event objects are built up front with `data` already a string; one pass encodes all of them to bytes (Web-stream contenders are read to the end). Output byte counts are checked (a wrong result gets no figures). Contenders interleaved for several rounds; events/s is the median over rounds (min-max), ratios are per round against the seed writer and against Hono `writeSSE`. The async-generator row of ours is checked against the seed writer fed by the same async generator.",
     blocks,
     checks,
     notMeasured,

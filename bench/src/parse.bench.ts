@@ -9,7 +9,7 @@
  * - stream pipelines from a `ReadableStream<Uint8Array>` to parsed events (reference:
  *   `pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())`).
  * Every contender's output is checked after round one (event count and total data length).
- * mitata times one full pass per sample with a GC before each sample outside the timed region;
+ * mitata times one full pass per sample, after one full GC outside the timed region;
  * contenders are interleaved for several rounds (order rotating), and the tables give the median
  * pass over rounds with min-max, and the per-round speed ratio against the reference.
  */
@@ -399,7 +399,7 @@ export async function runParse(options: BenchOptions): Promise<Section> {
   return {
     title: '1. Parser',
     method:
-      "In-process (mitata `measure`, GC before each sample outside the timed region). Fixtures are built and chunked up front; each contender's event count and total data length are checked (a contender with a wrong result gets no figures). Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.4 s are timed as one pass per round after round one, in two rounds only.",
+      "In-process (mitata `measure`; a full GC before each contender's samples, outside the timed region, none between samples). Fixtures are built and chunked up front; each contender's event count and total data length are checked (a contender with a wrong result gets no figures). Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.4 s are timed as one pass per round after round one, in two rounds only.",
     blocks,
     checks,
     notMeasured,

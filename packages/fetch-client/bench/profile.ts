@@ -32,4 +32,6 @@ for (let pass = 0; pass < Number(passes); pass++) {
   }
 }
 const { user, system } = process.cpuUsage(start)
-console.log(`${fixture.name}, ${who}: ${((user + system) / 1000 / Number(passes)).toFixed(1)} ms per pass (${total})`)
+console.log(
+  `${fixture.name}, ${who}: ${((user + system) / 1000 / Number(passes)).toFixed(1)} ms per pass (${total})`,
+)

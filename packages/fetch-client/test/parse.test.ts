@@ -53,6 +53,11 @@ describe('createParser', () => {
     expect(result.events).toEqual([{ type: 'message', data: 'a\n€', lastEventId: '' }])
   })
 
+  it('keeps a split character across an empty chunk', () => {
+    const result = parseChunks([[bytes('data: ', [0xe2, 0x82]), bytes(''), bytes([0xac], '\n\n')]])
+    expect(result.events).toEqual([{ type: 'message', data: '€', lastEventId: '' }])
+  })
+
   it('decodes a multi-byte character split over several chunks, byte by byte', () => {
     const body = bytes('data: 𝄞€é\n\n')
     const result = parseChunks([Array.from(body, (byte) => Uint8Array.of(byte))])
