@@ -1,5 +1,6 @@
 import {
   addHeartbeat,
+  clock,
   type HeartbeatTarget,
   removeHeartbeat,
   scheduleHeartbeat,
@@ -315,7 +316,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     this.options = options
     this.heartbeatInterval = heartbeat === false ? 0 : heartbeat
     this.chunkBudget = Math.min(maxChunkBudget, Math.max(minChunkBudget, highWaterMark))
-    this.startedAt = Date.now()
+    this.startedAt = clock()
     this.lastWriteAt = this.startedAt
     this.write(opening)
     if (this.state !== State.Open) return
@@ -623,7 +624,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
 
   private write(chunk: Uint8Array): void {
     this.bytes += chunk.byteLength
-    this.lastWriteAt = Date.now()
+    this.lastWriteAt = clock()
     let room: boolean
     try {
       room = this.sink.write(chunk)
@@ -709,7 +710,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
       reason,
       events: this.events,
       bytes: this.bytes,
-      durationMs: Date.now() - this.startedAt,
+      durationMs: clock() - this.startedAt,
     }
     if (error !== undefined || reason === 'error') summary.error = error
     if (typeof this.sink.onEnd === 'function') {

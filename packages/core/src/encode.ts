@@ -77,7 +77,10 @@ export function formatEvent(event: SseEvent): string {
     }
     frame += `retry: ${retry}\n`
   }
-  if (data !== undefined) frame += prefixLines('data: ', serialise(data))
+  if (data !== undefined) {
+    // JSON.stringify escapes CR and LF, so its output is always one line and needs no scan.
+    frame += typeof data === 'string' ? prefixLines('data: ', data) : `data: ${serialise(data)}\n`
+  }
   return `${frame}\n`
 }
 
@@ -166,7 +169,11 @@ function prefixLines(prefix: string, text: string): string {
   return lines
 }
 
-function serialise(data: unknown): string {
+/**
+ * `data` as the string a client will see: a string as it is, anything else through `JSON.stringify`.
+ * @internal
+ */
+export function serialise(data: unknown): string {
   if (typeof data === 'string') return data
   let json: string | undefined
   try {

@@ -108,9 +108,23 @@ function fixture(
   return { name, chunks, bytes: source.bytes.length, events, dataLength: source.dataLength, target }
 }
 
-/** Builds the fixtures whose name contains `only` (all by default); the token stream is shared. */
-export function fixtures(only = ''): Fixture[] {
-  const wanted = (name: string) => name.includes(only)
+/** The names of all fixtures, in the order the benches run them. */
+export const fixtureNames = [
+  '200k token events, 64 KiB chunks',
+  '200k token events, random 1-100 B chunks',
+  '20k 2 KB JSON events, 64 KiB chunks',
+  '50k multi-line events, 64 KiB chunks',
+  'one 1 MiB line, 1 KiB chunks',
+  '50k multi-line events with "été", 64 KiB chunks',
+  'one 1 MiB line, 4 B chunks',
+]
+
+/**
+ * Builds the fixtures whose name contains `only` (all by default; exactly `only` when `exact`).
+ * Benches build one at a time, so the heap holds one fixture while it is measured.
+ */
+export function fixtures(only = '', exact = false): Fixture[] {
+  const wanted = (name: string) => (exact ? name === only : name.includes(only))
   const built: Fixture[] = []
   let token: ReturnType<typeof tokens> | undefined
   const tokenBytes = () => {

@@ -10,8 +10,7 @@ const CR = 13
 const SPACE = 32
 const COLON = 58
 
-/** Everything one parser holds. Module-level functions work on it, so every parser shares one
- * compiled copy of the hot code (per-parser closures can keep re-entering stale optimised code). */
+/** Everything one parser holds; module-level functions work on it, so all parsers share their code. */
 interface State {
   onEvent: ((event: ServerSentEvent) => void) | undefined
   onId: ((id: string) => void) | undefined
@@ -22,10 +21,10 @@ interface State {
   maxEventBytes: number
   /** Only ever called without `stream`: Node keeps its fast path only for such decoders. */
   decoder: TextDecoder
-  /** For chunks that may end inside a character, created on first need. */
-  streamDecoder: TextDecoder | undefined
-  /** The stream decoder may hold the start of a character. */
-  held: boolean
+  /** For chunks that may end inside a character. */
+  streamDecoder: TextDecoder
+  /** The next chunk goes to the stream decoder (which may hold the start of a character). */
+  streaming: boolean
   /** Nothing decoded yet: a leading BOM is still to strip. */
   start: boolean
   /** A CR ended the last chunk: an LF starting the next one belongs to the same line end. */
@@ -79,7 +78,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
     )
   }
   if (cold) warmUp()
-  const state: State = {
+  const state = {
     onEvent: options.onEvent,
     onId: options.onId,
     onRetry: options.onRetry,
@@ -87,30 +86,13 @@ export function createParser(options: ParserOptions): EventStreamParser {
     onError: options.onError,
     maxLineBytes: limit(options.maxLineBytes, 'maxLineBytes', 1_048_576),
     maxEventBytes: limit(options.maxEventBytes, 'maxEventBytes', 8_388_608),
-    decoder: new TextDecoder('utf-8', IGNORE_BOM),
-    streamDecoder: undefined,
-    held: false,
-    start: true,
-    skipLineFeed: false,
-    pending: '',
-    pendingBytes: 0,
-    eventBytes: 0,
-    eventStart: -1,
-    stopped: false,
-    data: undefined,
-    type: undefined,
-    id: undefined,
     lastEventId: options.lastEventId ?? '',
-  }
+  } as State
+  restart(state)
   return {
     feed: (chunk) => feed(state, chunk),
     reset(resetOptions) {
-      state.streamDecoder = undefined
-      state.held = state.skipLineFeed = state.stopped = false
-      state.start = true
-      state.pendingBytes = state.eventBytes = 0
-      state.pending = ''
-      state.data = state.type = state.id = undefined
+      restart(state)
       if (resetOptions?.lastEventId !== undefined) state.lastEventId = resetOptions.lastEventId
     },
     get lastEventId() {
@@ -119,12 +101,24 @@ export function createParser(options: ParserOptions): EventStreamParser {
   }
 }
 
+/** A new connection: everything but the options and the last event id starts over. */
+function restart(state: State): void {
+  state.decoder = new TextDecoder('utf-8', IGNORE_BOM)
+  state.streamDecoder = new TextDecoder('utf-8', IGNORE_BOM)
+  state.streaming = state.skipLineFeed = state.stopped = false
+  state.start = true
+  state.pending = ''
+  state.pendingBytes = state.eventBytes = 0
+  state.eventStart = -1
+  state.data = state.type = state.id = undefined
+}
+
 let cold = true
 
 /**
  * Runs every branch once on a tiny stream before the first real one. V8 (Node 20) keeps re-entering
  * optimised loop code that meets a branch it has no feedback for, deoptimising on every chunk
- * (measured: 3x slower for the rest of the process once a stream of another shape comes along).
+ * (measured: parsing the multi-line fixture after the others took 3.5x as long).
  */
 function warmUp(): void {
   cold = false
@@ -245,11 +239,14 @@ function feed(state: State, chunk: Uint8Array): void {
   if (position < length) state.pending = text.slice(position)
   // Limits count what is still unterminated, in bytes: the tail after the last line end, and the
   // current event from its first `data` line (or from the tail when none began yet). Both are
-  // measured on the text; an event that began in an earlier chunk adds this chunk's bytes.
-  state.pendingBytes = utf8Length(text, position, length)
+  // measured on the text, and characters count as bytes when every byte of the chunk became one
+  // character (off by at most the 3 bytes of a character split from the last chunk); an event
+  // that began in an earlier chunk adds this chunk's bytes.
+  const ascii = length === chunk.length
+  state.pendingBytes = byteLength(text, position, length, ascii)
   const from = state.data === undefined ? position : state.eventStart
   if (from === -1) state.eventBytes += chunk.length
-  else state.eventBytes = utf8Length(text, from, length)
+  else state.eventBytes = byteLength(text, from, length, ascii)
   checkLimits(state)
 }
 
@@ -281,14 +278,14 @@ function addData(state: State, value: string, start: number): void {
 function decode(state: State, chunk: Uint8Array): string {
   const last = chunk.length - 1
   if (last < 0) return ''
-  let text: string
-  if (!state.held && (chunk[last] as number) < 0x80) text = state.decoder.decode(chunk)
-  else {
-    // The chunk may end inside a character (or the last one did): a streaming decode holds it.
-    state.held = (chunk[last] as number) >= 0x80
-    state.streamDecoder ??= new TextDecoder('utf-8', IGNORE_BOM)
-    text = state.streamDecoder.decode(chunk, STREAM)
-  }
+  // The streaming decoder while a character may be split, and (faster in Node for non-ASCII text)
+  // after a chunk that was not all ASCII; the other one, which keeps Node's ASCII fast path, else.
+  const split = (chunk[last] as number) >= 0x80
+  const text =
+    state.streaming || split
+      ? state.streamDecoder.decode(chunk, STREAM)
+      : state.decoder.decode(chunk)
+  state.streaming = split || text.length < chunk.length
   // Exactly one BOM is stripped, at the start of the stream: the decoders keep every U+FEFF.
   if (state.start && text !== '') {
     state.start = false
@@ -352,8 +349,9 @@ function fail(state: State, code: 'line-too-long' | 'event-too-large', message: 
   state.onError(error)
 }
 
-function utf8Length(text: string, start: number, end: number): number {
+function byteLength(text: string, start: number, end: number, ascii: boolean): number {
   let bytes = end - start
+  if (ascii) return bytes
   for (let index = start; index < end; index++) {
     const code = text.charCodeAt(index)
     // Each half of a surrogate pair counts 2 of the pair's 4 bytes.

@@ -106,6 +106,14 @@ export class ResponseStream implements EventSink, OpenEventStream {
     if (!this.isSettled) openEventStreams.add(this)
   }
 
+  /**
+   * node never modifies or transfers a chunk it is given, so a hub's pre-encoded frame is written
+   * as the very bytes every subscriber shares, not copied per connection. A getter: no field.
+   */
+  get sharesChunks(): boolean {
+    return true
+  }
+
   write(chunk: Uint8Array): boolean {
     if (this.gone || this.ended) return false
     this.writeHead()

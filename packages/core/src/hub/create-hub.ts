@@ -1,3 +1,4 @@
+import { serialise } from '../encode.ts'
 import { SseError } from '../errors.ts'
 import type { SseEvent } from '../types.ts'
 import { createMemoryBackend } from './_memory-backend.ts'
@@ -209,29 +210,7 @@ function guard<Info>(hook: ((info: Info) => void) | undefined): ((info: Info) =>
 function withStringData(event: SseEvent): SseEvent {
   const { data } = event
   if (data === undefined || typeof data === 'string') return event
-  let json: string | undefined
-  try {
-    json = JSON.stringify(data)
-  } catch (error) {
-    throw new SseError(
-      'invalid-field',
-      'The `data` field could not be serialised with JSON.stringify',
-      {
-        field: 'data',
-        cause: error,
-      },
-    )
-  }
-  if (json === undefined) {
-    throw new SseError(
-      'invalid-field',
-      `The \`data\` field must be a string or a JSON value, got ${typeof data}`,
-      {
-        field: 'data',
-      },
-    )
-  }
-  return { ...event, data: json }
+  return { ...event, data: serialise(data) }
 }
 
 function assertTopic(topic: unknown): asserts topic is string {
