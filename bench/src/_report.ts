@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
 /** What each workload hands back to `run.ts`, which turns it into BENCHMARKS.md. */
 export interface Check {
   /** The claim as the issue words it, e.g. "createParser >= 2x eventsource-parser (tokens, 64 KiB)". */
@@ -44,4 +48,16 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, label: string): 
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * Formats a generated Markdown file with the repo's Biome (which aligns table columns), so the
+ * files the bench writes pass `biome ci` like every hand-written one. Skipped if Biome is missing.
+ */
+export function formatMarkdown(path: string): void {
+  const biome = fileURLToPath(
+    new URL('../../node_modules/@biomejs/biome/bin/biome', import.meta.url),
+  )
+  if (!existsSync(biome)) return
+  execFileSync(process.execPath, [biome, 'format', '--write', path], { stdio: 'ignore' })
 }

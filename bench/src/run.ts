@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { arch, cpus, loadavg, release, totalmem } from 'node:os'
 import type { BenchOptions, Scale, Section } from './_report.ts'
-import { errorMessage } from './_report.ts'
+import { errorMessage, formatMarkdown } from './_report.ts'
 import { packageVersion } from './_versions.ts'
 import { runBundleSize } from './bundle-size.bench.ts'
 import { runEncode } from './encode.bench.ts'
@@ -114,6 +114,7 @@ async function main() {
   const markdown = render(sections, settings.scale, seconds, load)
   if (settings.write) {
     writeFileSync(settings.out, markdown)
+    formatMarkdown(settings.out)
     log(`wrote ${settings.out} (${seconds} s)`)
   }
   for (const section of sections) {

@@ -10,7 +10,8 @@
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { errorMessage } from './_report.ts'
+import { fileURLToPath } from 'node:url'
+import { errorMessage, formatMarkdown } from './_report.ts'
 import { targetNames } from './_servers.ts'
 import { formatNumber, markdownTable } from './_stats.ts'
 import { runFanoutOnce } from './fanout.bench.ts'
@@ -90,5 +91,7 @@ const markdown = [
   ),
 ].join('\n')
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
-writeFileSync(new URL('../results/connection-scale.md', import.meta.url), `${markdown}\n`)
+const resultFile = fileURLToPath(new URL('../results/connection-scale.md', import.meta.url))
+writeFileSync(resultFile, `${markdown}\n`)
+formatMarkdown(resultFile)
 console.log(markdown)

@@ -1,16 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTickerServer } from '../src/app.ts'
 import { createTicker, type Ticker } from '../src/ticker.ts'
-
-function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
 
 interface ParsedEvent {
   event: string

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { frameReader, withTimeout } from '@ssekit/test-support'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { workerOptions } from '../scripts/worker-options.mjs'
@@ -9,14 +10,6 @@ import { workerOptions } from '../scripts/worker-options.mjs'
  * closes are counted by the worker's Durable Object and read back through `GET /stats`.
  */
 
-function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
 interface Frame {
   fields: { id?: string; event?: string; data?: string; retry?: string }
   comment: boolean
@@ -24,31 +17,21 @@ interface Frame {
 
 /** Reads whole frames from a response body, one at a time, each read bounded. */
 function frames(response: Response) {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-  const decoder = new TextDecoder()
-  let buffer = ''
+  const reader = frameReader(response.body)
   return {
     async next(label: string): Promise<Frame | undefined> {
-      for (;;) {
-        const end = buffer.indexOf('\n\n')
-        if (end !== -1) {
-          const raw = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const fields: Record<string, string> = {}
-          let comment = false
-          for (const line of raw.split('\n')) {
-            if (line.startsWith(':')) comment = true
-            else {
-              const colon = line.indexOf(':')
-              fields[line.slice(0, colon)] = line.slice(colon + 2)
-            }
-          }
-          return { fields: fields as Frame['fields'], comment }
+      const raw = await reader.next(label)
+      if (raw === undefined) return undefined
+      const fields: Record<string, string> = {}
+      let comment = false
+      for (const line of raw.split('\n')) {
+        if (line.startsWith(':')) comment = true
+        else {
+          const colon = line.indexOf(':')
+          fields[line.slice(0, colon)] = line.slice(colon + 2)
         }
-        const { done, value } = await withTimeout(reader.read(), 5000, label)
-        if (done) return undefined
-        buffer += decoder.decode(value, { stream: true })
       }
+      return { fields: fields as Frame['fields'], comment }
     },
     cancel: () => reader.cancel(),
   }

@@ -236,7 +236,8 @@ export function createEventPump(
 
 /**
  * The engine. A class with its methods on the prototype: an idle connection costs this object,
- * the source's iterator and its one pending `next()`, and nothing per event.
+ * the source's iterator and its one pending `next()` (none for a hub subscription, read through
+ * the pull fast path of `_pull-source.ts`), and nothing per event.
  */
 class Pump implements EventPump, HeartbeatTarget, PullReader {
   readonly heartbeatInterval: number
@@ -257,7 +258,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
   // Woken while pulling: pull again before waiting.
   private woken = false
   private onSignalAbort: (() => void) | undefined
-  // A sync source is being advanced (guards against a sink that calls resume() from write()).
+  // A sync or pull source is being advanced (a sink may call resume() from inside write()).
   private running = false
   // The in-flight `next()` of an async source, kept across pauses so it is never lost or repeated.
   private pending: Promise<IteratorResult<SseEvent>> | undefined
@@ -683,6 +684,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
       if (this.state !== State.Open) return this.cleanup ?? Promise.resolve()
     }
     this.state = State.Closed
+    this.closeReason = reason
     if (this.heartbeatInterval > 0) removeHeartbeat(this)
     if (this.lifetimeTimer !== undefined) clearTimeout(this.lifetimeTimer)
     if (this.onSignalAbort !== undefined) {
@@ -699,7 +701,6 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     this.text = ''
     this.parts = undefined
     this.partsBytes = 0
-    this.closeReason = reason
     this.controller?.abort(abortReason(reason))
     const iterator = this.iterator
     this.iterator = undefined

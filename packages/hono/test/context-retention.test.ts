@@ -3,9 +3,10 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { sse } from '@ssekit/hono'
+import { frameReader, withTimeout } from '@ssekit/test-support'
 import { type Context, Hono } from 'hono'
 import { expect, test } from 'vitest'
-import { frameReader, serveApp, withTimeout } from './_helpers.ts'
+import { serveApp } from './_helpers.ts'
 
 setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc') as () => void

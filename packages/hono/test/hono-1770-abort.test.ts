@@ -2,9 +2,10 @@
 // client left. Here on @hono/node-server; the conformance suite checks workerd, Bun and Deno.
 import type { EventStreamSummary } from '@ssekit/core'
 import { sse } from '@ssekit/hono'
+import { deferred, frameReader, withTimeout } from '@ssekit/test-support'
 import { Hono } from 'hono'
 import { expect, test } from 'vitest'
-import { deferred, frameReader, serveApp, withTimeout } from './_helpers.ts'
+import { serveApp } from './_helpers.ts'
 
 test('a client that leaves aborts the source signal, ends the generator and closes once', async () => {
   const aborted = deferred()

@@ -1,10 +1,11 @@
 import type { EventStreamSummary, SseEvent } from '@ssekit/core'
 import { sse } from '@ssekit/hono'
+import { deferred, frameReader, withTimeout } from '@ssekit/test-support'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { cors } from 'hono/cors'
 import { describe, expect, test } from 'vitest'
-import { deferred, frameReader, serveApp, withTimeout } from './_helpers.ts'
+import { serveApp } from './_helpers.ts'
 
 describe('sse()', () => {
   test('answers with the core headers and no hop-by-hop headers', async () => {

@@ -1,27 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { Http2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-
-/**
- * Rejects with a message naming `label` when `promise` takes longer than `ms`, so a regression
- * fails fast and says what it was waiting for instead of idling until the runner's timeout.
- */
-export function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-/** A promise with its resolve function outside, for a test to release a source step by step. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve: (value: T) => void = () => {}
-  const promise = new Promise<T>((done) => {
-    resolve = done
-  })
-  return { promise, resolve }
-}
+import { withTimeout } from '@ssekit/test-support'
 
 /** A server listening on a free loopback port. */
 export interface TestServer {

@@ -3,8 +3,9 @@ import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createEventStream } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
+import { deferred, withTimeout } from '@ssekit/test-support'
 import { describe, expect, it } from 'vitest'
-import { deferred, listen, withTimeout } from './_helpers.ts'
+import { listen } from './_helpers.ts'
 
 const eventData = 'x'.repeat(1_000)
 // One event on the wire: "id: N\ndata: <1000 x>\n\n".

@@ -2,9 +2,10 @@ import { createServer, request as httpRequest, type ServerResponse } from 'node:
 import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sendEventStream } from '@ssekit/node'
+import { withTimeout } from '@ssekit/test-support'
 import { describe, expect, it } from 'vitest'
 import { openEventStreams } from '../src/_registry.ts'
-import { listen, withTimeout } from './_helpers.ts'
+import { listen } from './_helpers.ts'
 
 const cycles = 1_000
 const parallel = 20

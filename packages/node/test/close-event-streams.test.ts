@@ -1,8 +1,9 @@
 import { createServer, request as httpRequest } from 'node:http'
 import { closeEventStreams, sendEventStream } from '@ssekit/node'
+import { deferred, withTimeout } from '@ssekit/test-support'
 import { describe, expect, it } from 'vitest'
 import { openEventStreams } from '../src/_registry.ts'
-import { connect, deferred, listen, withTimeout } from './_helpers.ts'
+import { connect, listen } from './_helpers.ts'
 
 describe('closeEventStreams', () => {
   it('ends every stream with its own jittered retry and a final event, then settles', async () => {

@@ -1,10 +1,11 @@
 import { request as httpRequest } from 'node:http'
 import { createGunzip } from 'node:zlib'
 import { sendEventStream } from '@ssekit/node'
+import { deferred, withTimeout } from '@ssekit/test-support'
 import compression from 'compression'
 import express from 'express'
 import { describe, expect, it } from 'vitest'
-import { deferred, type FrameReader, listen, readFrames, withTimeout } from './_helpers.ts'
+import { type FrameReader, listen, readFrames } from './_helpers.ts'
 
 /**
  * An Express 5 app behind compression(): `/events` yields event 1, then waits until the test has

@@ -6,9 +6,10 @@ import {
   type IncomingHttpHeaders,
 } from 'node:http2'
 import { closeEventStreams, sendEventStream } from '@ssekit/node'
+import { deferred, withTimeout } from '@ssekit/test-support'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openEventStreams } from '../src/_registry.ts'
-import { deferred, listen, readFrames, type TestServer, withTimeout } from './_helpers.ts'
+import { listen, readFrames, type TestServer } from './_helpers.ts'
 
 let warnings: Error[] = []
 const onWarning = (warning: Error) => warnings.push(warning)

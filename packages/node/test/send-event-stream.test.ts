@@ -6,9 +6,10 @@ import {
 } from 'node:http'
 import { createEventStream, SseError } from '@ssekit/core'
 import { type SendEventStreamOptions, sendEventStream } from '@ssekit/node'
+import { deferred, withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openEventStreams } from '../src/_registry.ts'
-import { connect, deferred, listen, type TestServer, withTimeout } from './_helpers.ts'
+import { connect, listen, type TestServer } from './_helpers.ts'
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void
 

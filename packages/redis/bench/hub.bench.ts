@@ -24,7 +24,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createHub, type Hub } from '@ssekit/core'
 import { createRedisHub } from '@ssekit/redis'
-import { startRedisServer } from '../test/_redis-server.ts'
+import { startRedisServer } from '@ssekit/test-support'
 
 const quick = process.argv.includes('--quick')
 const rate = 1000
@@ -172,7 +172,7 @@ async function redisThroughput(url: string, round: number): Promise<number> {
   }
 }
 
-const server = await startRedisServer({ durable: false, smallStreamNodes: false })
+const server = await startRedisServer({ durable: false })
 try {
   const memory: { p50: number; p99: number }[] = []
   const redis: { p50: number; p99: number }[] = []

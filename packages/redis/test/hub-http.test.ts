@@ -4,9 +4,9 @@ import { connect } from 'node:net'
 import { createHub, type Hub } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
 import { createRedisHub } from '@ssekit/redis'
+import { type RedisServer, startRedisServer } from '@ssekit/test-support'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { withTimeout } from '../../core/test/_hub-suite.ts'
-import { type RedisServer, startRedisServer } from './_redis-server.ts'
 
 interface ParsedEvent {
   id?: string
@@ -18,7 +18,7 @@ const cleanups: (() => Promise<void>)[] = []
 let redis: RedisServer
 
 beforeAll(async () => {
-  redis = await startRedisServer()
+  redis = await startRedisServer({ streamNodeMaxEntries: 4 })
 })
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()

@@ -1,13 +1,13 @@
 import { createRedisHub } from '@ssekit/redis'
+import { type RedisServer, startRedisServer } from '@ssekit/test-support'
 import { afterAll, beforeAll } from 'vitest'
 import { describeHubConformance } from '../../core/test/_hub-suite.ts'
-import { type RedisServer, startRedisServer } from './_redis-server.ts'
 
 let server: RedisServer
 let prefixCounter = 0
 
 beforeAll(async () => {
-  server = await startRedisServer()
+  server = await startRedisServer({ streamNodeMaxEntries: 4 })
 })
 afterAll(async () => {
   await server?.stop()

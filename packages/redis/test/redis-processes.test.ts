@@ -1,80 +1,51 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createRedisHub } from '@ssekit/redis'
+import {
+  type ChildMessage,
+  type NodeChild,
+  type RedisServer,
+  startNodeChild,
+  startRedisServer,
+} from '@ssekit/test-support'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { take, withTimeout } from '../../core/test/_hub-suite.ts'
-import { type RedisServer, startRedisServer } from './_redis-server.ts'
+import { take } from '../../core/test/_hub-suite.ts'
 
-interface Message {
+interface Message extends ChildMessage {
   type: 'ready' | 'event' | 'published' | 'done'
   id?: string
   data?: string | null
 }
 
-interface Child {
-  process: ChildProcess
-  messages: Message[]
-  /** Resolves once `count` messages of `type` arrived. */
-  waitFor(type: Message['type'], count: number, label: string): Promise<Message[]>
-}
-
 const childPath = fileURLToPath(new URL('./_child-hub.ts', import.meta.url))
-const children: Child[] = []
+const children: NodeChild<Message>[] = []
 let server: RedisServer
 
-function startChild(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', 'source', childPath], {
+function startChild(env: Record<string, string>): NodeChild<Message> {
+  const child = startNodeChild<Message>(childPath, {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, REDIS_URL: server.url, PREFIX: 'processes:', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { REDIS_URL: server.url, PREFIX: 'processes:', ...env },
   })
-  const messages: Message[] = []
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  const listeners = new Set<() => void>()
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    messages.push(JSON.parse(line) as Message)
-    for (const listener of listeners) listener()
-  })
-  const handle: Child = {
-    process: child,
-    messages,
-    waitFor(type, count, label) {
-      const matching = () => messages.filter((message) => message.type === type)
-      return withTimeout(
-        new Promise<Message[]>((resolve, reject) => {
-          const check = () => {
-            if (matching().length >= count) {
-              listeners.delete(check)
-              resolve(matching())
-            }
-          }
-          child.once('exit', (code) => {
-            if (matching().length < count)
-              reject(new Error(`${label}: child exited with ${code}\n${stderr}`))
-          })
-          listeners.add(check)
-          check()
-        }),
-        20_000,
-        label,
-      )
+  children.push(child)
+  return child
+}
+
+/** Resolves once `count` messages of `type` arrived. */
+function waitFor(child: NodeChild<Message>, type: Message['type'], count: number, label: string) {
+  return child.until(
+    (messages) => {
+      const matching = messages.filter((message) => message.type === type)
+      return matching.length >= count ? matching : undefined
     },
-  }
-  children.push(handle)
-  return handle
+    20_000,
+    label,
+  )
 }
 
 beforeAll(async () => {
-  server = await startRedisServer()
+  server = await startRedisServer({ streamNodeMaxEntries: 4 })
 })
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.process.exitCode === null) child.process.kill('SIGKILL')
-  }
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => child.kill()))
 })
 afterAll(async () => {
   await server?.stop()
@@ -88,15 +59,15 @@ describe('several Node processes behind one Redis', () => {
     try {
       const local = hub.subscribe('fan-out')
       await take(local, 1, 'local head')
-      await publisher.waitFor('ready', 1, 'publisher ready')
-      await listener.waitFor('ready', 1, 'listener ready')
+      await waitFor(publisher, 'ready', 1, 'publisher ready')
+      await waitFor(listener, 'ready', 1, 'listener ready')
       publisher.process.stdin?.write('go\n')
-      const published = (await publisher.waitFor('published', 20, 'published')).map(
+      const published = (await waitFor(publisher, 'published', 20, 'published')).map(
         (message) => message.id,
       )
       const inParent = (await take(local, 20, 'parent receives')).map((event) => event.id)
-      const ofChild = async (child: Child, label: string) => {
-        await child.waitFor('done', 1, label)
+      const ofChild = async (child: NodeChild<Message>, label: string) => {
+        await waitFor(child, 'done', 1, label)
         return child.messages
           .filter((message) => message.type === 'event' && message.data !== null)
           .map((message) => message.id)
@@ -118,15 +89,15 @@ describe('several Node processes behind one Redis', () => {
         ids.push(await hub.publish('resume', { data: String(index) }))
       // The "client" reads 3 events on process A, then drops.
       const first = startChild({ TOPIC: 'resume', TAKE: '3', LAST_EVENT_ID: ids[0] as string })
-      const seen = (await first.waitFor('event', 3, 'first process events')).map(
+      const seen = (await waitFor(first, 'event', 3, 'first process events')).map(
         (message) => message.id,
       )
-      await first.waitFor('done', 1, 'first process done')
+      await waitFor(first, 'done', 1, 'first process done')
       for (let index = 6; index <= 8; index++)
         ids.push(await hub.publish('resume', { data: String(index) }))
       // It reconnects to process B with its Last-Event-ID.
       const second = startChild({ TOPIC: 'resume', TAKE: '4', LAST_EVENT_ID: seen[2] as string })
-      const rest = (await second.waitFor('event', 4, 'second process events')).map(
+      const rest = (await waitFor(second, 'event', 4, 'second process events')).map(
         (message) => message.id,
       )
       expect([ids[0], ...seen, ...rest]).toEqual(ids)

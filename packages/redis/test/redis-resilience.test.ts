@@ -1,9 +1,9 @@
 import { type Hub, type HubSubscription, SseError, type SseEvent } from '@ssekit/core'
 import { createRedisHub } from '@ssekit/redis'
+import { freePort, type RedisServer, startRedisServer } from '@ssekit/test-support'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { take, withTimeout } from '../../core/test/_hub-suite.ts'
-import { freePort, type RedisServer, startRedisServer } from './_redis-server.ts'
 
 let server: RedisServer
 let admin: Redis
@@ -27,7 +27,7 @@ const connections = async () =>
     .split('\n').length as number) - 1
 
 beforeAll(async () => {
-  server = await startRedisServer()
+  server = await startRedisServer({ streamNodeMaxEntries: 4 })
   admin = new Redis(server.url, { maxRetriesPerRequest: null })
   admin.on('error', () => {})
 })

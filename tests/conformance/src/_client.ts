@@ -3,7 +3,7 @@ import http from 'node:http'
 import http2 from 'node:http2'
 import type { Readable } from 'node:stream'
 import { createGunzip, createInflate } from 'node:zlib'
-import { withTimeout } from './_with-timeout.ts'
+import { withTimeout } from '@ssekit/test-support'
 
 /** One SSE frame as the test sees it: its fields in order, and its comment lines. */
 export interface Frame {

@@ -5,6 +5,8 @@
  * checks are written here once and talk to the server over real loopback sockets. A gap is a named
  * flag in `supports`, reported as a skipped test that names it, never a silent skip.
  */
+
+import { waitUntil, withTimeout } from '@ssekit/test-support'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { floodEventSize, type KeyStats, secretErrorText } from '../fixtures/scenarios.ts'
 import {
@@ -14,7 +16,6 @@ import {
   type OpenStream,
   type SseTestClient,
 } from './_client.ts'
-import { waitUntil, withTimeout } from './_with-timeout.ts'
 
 /** What a target can do; `false` declares a known gap and skips the matching check by name. */
 export interface ConformanceSupport {

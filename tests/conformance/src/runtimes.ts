@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { withTimeout } from '@ssekit/test-support'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
-import { withTimeout } from './_with-timeout.ts'
 
 const require = createRequire(import.meta.url)
 const fixturesDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures')
@@ -63,6 +63,8 @@ export async function bundleFixture(
 export interface RuntimeProcess {
   /** The JSON line the fixture printed once it listened. */
   ready: { port: number; idlePort?: number | undefined }
+  /** `http://127.0.0.1:<ready.port>`. */
+  baseURL: string
   stop(): Promise<void>
 }
 
@@ -88,7 +90,7 @@ async function spawnFixture(command: string, args: string[], cwd: string): Promi
     const ready = JSON.parse(
       await withTimeout(firstLine, 15_000, `${command} listens`),
     ) as RuntimeProcess['ready']
-    return { ready, stop }
+    return { ready, baseURL: `http://127.0.0.1:${ready.port}`, stop }
   } catch (error) {
     await stop()
     throw error
@@ -125,4 +127,38 @@ export async function startWorkerd(
   })
   const url = await withTimeout(miniflare.ready, 15_000, 'workerd listens')
   return { baseURL: url.origin, stop: () => miniflare.dispose() }
+}
+
+/**
+ * Bundles `fixtures/<entry>` and starts it with `start` (one of {@link startBun},
+ * {@link startDeno}, {@link startWorkerd}); `close()` stops the runtime, then removes the bundle.
+ *
+ * @example
+ * ```ts
+ * const bun = await startBundledFixture('bun-entry.ts', startBun)
+ * await bun.close()
+ * ```
+ */
+export async function startBundledFixture<T extends { baseURL: string; stop(): Promise<void> }>(
+  entry: string,
+  start: (file: string) => Promise<T>,
+): Promise<T & { close(): Promise<void> }> {
+  const bundle = await bundleFixture(entry)
+  let runtime: T
+  try {
+    runtime = await start(bundle.file)
+  } catch (error) {
+    await bundle.remove()
+    throw error
+  }
+  return {
+    ...runtime,
+    async close() {
+      try {
+        await runtime.stop()
+      } finally {
+        await bundle.remove()
+      }
+    },
+  }
 }

@@ -1,15 +1,10 @@
 import { startExpress } from '../fixtures/node-servers.ts'
+import { fullSupport } from '../src/run-route-pair.ts'
 import { runSseConformance } from '../src/run-sse-conformance.ts'
 
 runSseConformance({
   name: 'sendEventStream on Express 5 with compression()',
   start: startExpress,
   compression: true,
-  supports: {
-    lastEventIdQuery: true,
-    clientAbort: true,
-    boundedProducer: true,
-    heartbeat: true,
-    everyDisconnectNoticed: true,
-  },
+  supports: fullSupport,
 })

@@ -1,14 +1,9 @@
 import { startNodeHttp } from '../fixtures/node-servers.ts'
+import { fullSupport } from '../src/run-route-pair.ts'
 import { runSseConformance } from '../src/run-sse-conformance.ts'
 
 runSseConformance({
   name: 'sendEventStream on node:http',
   start: startNodeHttp,
-  supports: {
-    lastEventIdQuery: true,
-    clientAbort: true,
-    boundedProducer: true,
-    heartbeat: true,
-    everyDisconnectNoticed: true,
-  },
+  supports: fullSupport,
 })

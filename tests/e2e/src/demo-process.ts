@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { freePort } from './free-port.ts'
-import { waitUntil, withTimeout } from './with-timeout.ts'
+import { freePort, waitUntil, withTimeout } from '@ssekit/test-support'
 
 /** One line of the demo's JSON log: the fields the tests read. */
 export interface LogLine {

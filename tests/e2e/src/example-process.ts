@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { withTimeout } from './with-timeout.ts'
+import { withTimeout } from '@ssekit/test-support'
 
 export interface ExampleProcess {
   /** Everything the process printed so far, stdout and stderr. */

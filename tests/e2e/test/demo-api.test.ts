@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { fetchEventStream } from '@ssekit/fetch-client'
+import { withTimeout } from '@ssekit/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoProcess, startDemo } from '../src/demo-process.ts'
-import { withTimeout } from '../src/with-timeout.ts'
 
 let demo: DemoProcess
 

@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { waitUntil } from '@ssekit/test-support'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { answerFor } from '../../../examples/demo/src/chat.ts'
 import { type Browser, launchBrowser } from '../src/browser.ts'
 import { type DemoProcess, startDemo } from '../src/demo-process.ts'
 import { pageState } from '../src/page-state.ts'
-import { waitUntil } from '../src/with-timeout.ts'
 
 const resultsDirectory = fileURLToPath(new URL('../test-results/', import.meta.url))
 let demo: DemoProcess

@@ -1,8 +1,8 @@
+import { waitUntil } from '@ssekit/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Browser, launchBrowser } from '../src/browser.ts'
 import { type DemoProcess, startDemo } from '../src/demo-process.ts'
 import { pageState } from '../src/page-state.ts'
-import { waitUntil } from '../src/with-timeout.ts'
 
 let demo: DemoProcess
 let browser: Browser

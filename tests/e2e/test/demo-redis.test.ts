@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { fetchEventStream } from '@ssekit/fetch-client'
+import { type RedisServer, startRedisServer, withTimeout } from '@ssekit/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { answerFor } from '../../../examples/demo/src/chat.ts'
 import type {
@@ -9,8 +10,6 @@ import type {
   ResetData,
 } from '../../../examples/demo/src/protocol.ts'
 import { type DemoProcess, startDemo } from '../src/demo-process.ts'
-import { type RedisServer, startRedisServer } from '../src/redis-server.ts'
-import { withTimeout } from '../src/with-timeout.ts'
 
 type ChatEvents = { start: ChatStart; token: ChatToken; done: ChatDone; reset: ResetData }
 
@@ -19,7 +18,7 @@ let first: DemoProcess
 let second: DemoProcess
 
 beforeAll(async () => {
-  redis = await startRedisServer()
+  redis = await startRedisServer({ durable: false })
   ;[first, second] = await Promise.all([
     startDemo({ REDIS_URL: redis.url, DEMO_TOKEN_MS: '30' }),
     startDemo({ REDIS_URL: redis.url, DEMO_TOKEN_MS: '30' }),

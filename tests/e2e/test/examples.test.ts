@@ -1,10 +1,8 @@
 import { connect } from 'node:http2'
 import { fetchEventStream } from '@ssekit/fetch-client'
+import { freePort, type RedisServer, startRedisServer, withTimeout } from '@ssekit/test-support'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type ExampleProcess, runExample } from '../src/example-process.ts'
-import { freePort } from '../src/free-port.ts'
-import { type RedisServer, startRedisServer } from '../src/redis-server.ts'
-import { withTimeout } from '../src/with-timeout.ts'
 
 const running: ExampleProcess[] = []
 afterEach(async () => {
@@ -114,7 +112,7 @@ describe('the examples start and stream', () => {
   describe('redis-cluster', () => {
     let redis: RedisServer
     beforeAll(async () => {
-      redis = await startRedisServer()
+      redis = await startRedisServer({ durable: false })
     })
     afterAll(async () => {
       await redis?.stop()

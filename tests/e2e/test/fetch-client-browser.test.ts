@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { withTimeout } from '@ssekit/test-support'
 import { build } from 'esbuild'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startScenarioServer } from '../../../packages/fetch-client/test/_server.ts'
 import type { CaseName, cases } from '../src/browser/fetch-client-cases.ts'
 import { type Browser, launchBrowser } from '../src/browser.ts'
-import { withTimeout } from '../src/with-timeout.ts'
 
 let server: Awaited<ReturnType<typeof startScenarioServer>>
 let browser: Browser

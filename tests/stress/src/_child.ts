@@ -1,23 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { withTimeout } from './_with-timeout.ts'
+import { type ChildMessage, type NodeChild, startNodeChild } from '@ssekit/test-support'
 
 /** One JSON line a child process printed. */
-export type Message = { type: string } & Record<string, unknown>
+export type Message = ChildMessage
 
 /** A Node child process running a TypeScript file of `src/`, talking JSON lines on stdout. */
-export interface Child extends AsyncDisposable {
-  readonly process: ChildProcess
-  readonly messages: Message[]
+export interface Child extends NodeChild<Message> {
   /** Resolves with the first message of `type` after the `from`th message (default: any so far). */
   next(type: string, ms: number, label: string, from?: number): Promise<Message>
-  /** Sends one line on stdin. */
-  send(command: Record<string, unknown>): void
-  /** SIGKILL, and wait for the exit. */
-  kill(): Promise<void>
-  /** What the child wrote to stderr. */
-  readonly stderr: string
 }
 
 /**
@@ -25,67 +16,19 @@ export interface Child extends AsyncDisposable {
  * workspace packages through their `source` export condition, as vitest resolves them.
  */
 export function startChild(file: string, env: Record<string, string> = {}): Child {
-  const path = fileURLToPath(new URL(file, import.meta.url))
-  const child = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--conditions', 'source', path],
-    {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  )
-  const messages: Message[] = []
-  const listeners = new Set<() => void>()
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
+  const child = startNodeChild<Message>(fileURLToPath(new URL(file, import.meta.url)), {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    nodeOptions: ['--expose-gc'],
   })
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    if (!line.startsWith('{')) return
-    messages.push(JSON.parse(line) as Message)
-    for (const listener of [...listeners]) listener()
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  }
-  return {
-    process: child,
-    messages,
-    get stderr() {
-      return stderr
-    },
-    next(type, ms, label, from = 0) {
-      return withTimeout(
-        new Promise<Message>((resolve, reject) => {
-          const check = () => {
-            const found = messages.slice(from).find((message) => message.type === type)
-            if (found !== undefined) {
-              listeners.delete(check)
-              resolve(found)
-            }
-          }
-          void exited.then(() => {
-            if (listeners.has(check)) {
-              check()
-              if (listeners.has(check)) reject(new Error(`${label}: the child exited\n${stderr}`))
-            }
-          })
-          listeners.add(check)
-          check()
-        }),
+  return Object.assign(child, {
+    next: (type: string, ms: number, label: string, from = 0) =>
+      child.until(
+        (messages) => messages.slice(from).find((message) => message.type === type),
         ms,
         label,
-      )
-    },
-    send(command) {
-      child.stdin?.write(`${JSON.stringify(command)}\n`)
-    },
-    kill,
-    [Symbol.asyncDispose]: kill,
-  }
+      ),
+  })
 }
 
 /** In a child: prints one message. */

@@ -2,11 +2,10 @@ import { createHub, type Hub } from '@ssekit/core'
 import { fetchEventStream } from '@ssekit/fetch-client'
 import { createConnectionLimit } from '@ssekit/node'
 import { createRedisHub } from '@ssekit/redis'
+import { type RedisServer, startRedisServer, waitFor, withTimeout } from '@ssekit/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveHub, userOf } from '../src/_hub-server.ts'
 import type { LoopbackServer } from '../src/_loopback-server.ts'
-import { type RedisServer, startRedisServer } from '../src/_redis-server.ts'
-import { waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 let redis: RedisServer
 beforeAll(async () => {

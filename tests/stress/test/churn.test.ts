@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http'
+import { withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Child, type Message, startChild } from '../src/_child.ts'
 import { report, size } from '../src/_params.ts'
-import { withTimeout } from '../src/_with-timeout.ts'
 
 const children: Child[] = []
 afterEach(async () => {

@@ -1,9 +1,9 @@
 import { SseError } from '@ssekit/core'
 import { fetchEventStream, type RetryContext } from '@ssekit/fetch-client'
+import { withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type LoopbackServer, startServer, writeLazily } from '../src/_loopback-server.ts'
 import { report, size } from '../src/_params.ts'
-import { withTimeout } from '../src/_with-timeout.ts'
 
 const streamHeaders = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
 const servers: LoopbackServer[] = []

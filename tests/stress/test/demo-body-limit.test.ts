@@ -1,12 +1,12 @@
 import { request as httpRequest } from 'node:http'
 import { createHub } from '@ssekit/core'
+import { withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDemoApp } from '../../../examples/demo/src/app.ts'
 import { Figures } from '../../../examples/demo/src/figures.ts'
 import type { Logger } from '../../../examples/demo/src/log.ts'
 import { type LoopbackServer, startServer } from '../src/_loopback-server.ts'
 import { report } from '../src/_params.ts'
-import { withTimeout } from '../src/_with-timeout.ts'
 
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} }
 const cleanups: (() => Promise<void>)[] = []

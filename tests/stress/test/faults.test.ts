@@ -1,13 +1,19 @@
 import { type Hub, SseError } from '@ssekit/core'
 import { createRedisHub } from '@ssekit/redis'
+import {
+  delay,
+  freePort,
+  type RedisServer,
+  startRedisServer,
+  waitFor,
+  withTimeout,
+} from '@ssekit/test-support'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type Child, startChild } from '../src/_child.ts'
 import { type Collector, collect } from '../src/_collector.ts'
 import { serveHub } from '../src/_hub-server.ts'
 import { report, size } from '../src/_params.ts'
-import { freePort, type RedisServer, startRedisServer } from '../src/_redis-server.ts'
-import { delay, waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 let redis: RedisServer
 const children: Child[] = []

@@ -1,11 +1,10 @@
 import { createHub, type Hub } from '@ssekit/core'
 import { createRedisHub } from '@ssekit/redis'
+import { type RedisServer, startRedisServer, withTimeout } from '@ssekit/test-support'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveHub } from '../src/_hub-server.ts'
 import type { LoopbackServer } from '../src/_loopback-server.ts'
-import { type RedisServer, startRedisServer } from '../src/_redis-server.ts'
-import { withTimeout } from '../src/_with-timeout.ts'
 
 let redis: RedisServer
 beforeAll(async () => {

@@ -6,10 +6,10 @@ import {
   SseError,
 } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
+import { delay, waitFor, withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Collector, collect } from '../src/_collector.ts'
 import { startServer } from '../src/_loopback-server.ts'
-import { delay, waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 const collectors: Collector[] = []
 afterEach(() => {

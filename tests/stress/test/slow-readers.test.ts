@@ -1,11 +1,11 @@
 import { connect, type Socket } from 'node:net'
 import { createHub, type HubQueuePolicy, lastEventIdFrom } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
+import { delay, waitFor, withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Collector, collect } from '../src/_collector.ts'
 import { startServer } from '../src/_loopback-server.ts'
 import { report, size } from '../src/_params.ts'
-import { delay, waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 const collectors: Collector[] = []
 const sockets: Socket[] = []

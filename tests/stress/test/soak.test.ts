@@ -1,8 +1,8 @@
 import { type ClientRequest, request as httpRequest } from 'node:http'
+import { delay, waitFor, withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Child, type Message, startChild } from '../src/_child.ts'
 import { report, size } from '../src/_params.ts'
-import { delay, waitFor, withTimeout } from '../src/_with-timeout.ts'
 
 const children: Child[] = []
 afterEach(async () => {
