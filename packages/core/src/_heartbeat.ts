@@ -1,7 +1,7 @@
 /**
  * One scheduler for the heartbeats of every stream in the process. A timer per stream would cost
- * a timer object and a closure per idle connection; here one timer, armed only while some stream
- * is live, fires at the earliest moment a stream could be due and checks them all.
+ * a timer object and a closure per idle connection; here one timer serves them all (but on
+ * Workers, see `perStream`).
  * @internal
  */
 
@@ -26,49 +26,106 @@ export function clock(): number {
   return Date.now() - epoch
 }
 
-const targets = new Set<HeartbeatTarget>()
-let timer: ReturnType<typeof setTimeout> | undefined
-let timerDueAt = Number.POSITIVE_INFINITY
 const staleAfter = 60_000
+
+/**
+ * A set of streams and the one timer that serves them: armed only while some stream is live, it
+ * fires at the earliest moment a stream could be due and checks them all.
+ */
+class Scheduler {
+  readonly targets = new Set<HeartbeatTarget>()
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  private timerDueAt = Number.POSITIVE_INFINITY
+  private readonly onTimer = (): void => this.tick()
+
+  add(target: HeartbeatTarget): void {
+    this.targets.add(target)
+    this.schedule(target.lastWriteAt + target.heartbeatInterval)
+  }
+
+  remove(target: HeartbeatTarget): void {
+    if (!this.targets.delete(target) || this.targets.size > 0) return
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.timerDueAt = Number.POSITIVE_INFINITY
+  }
+
+  schedule(dueAt: number): void {
+    if (this.targets.size === 0) return
+    // A timer long overdue is presumed dead (a test swapped fake timers for real ones under it), so
+    // it is replaced rather than trusted; a live but late one is cleared first, never doubled.
+    const now = clock()
+    if (dueAt >= this.timerDueAt) {
+      if (now <= this.timerDueAt + staleAfter) return
+      dueAt = now
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timerDueAt = dueAt
+    this.timer = setTimeout(this.onTimer, Math.max(0, dueAt - now))
+    // Heartbeats alone must not keep a process alive (Node, Bun, Deno have unref; browsers do not).
+    ;(this.timer as { unref?: () => void }).unref?.()
+  }
+
+  private tick(): void {
+    this.timer = undefined
+    this.timerDueAt = Number.POSITIVE_INFINITY
+    const now = clock()
+    let next = Number.POSITIVE_INFINITY
+    for (const target of this.targets) {
+      let dueAt = target.lastWriteAt + target.heartbeatInterval
+      if (dueAt <= now) {
+        target.heartbeat()
+        dueAt = target.lastWriteAt + target.heartbeatInterval
+        // A target that wrote nothing (its consumer is full, or it closed) must not re-arm the
+        // timer at once; a full one calls scheduleHeartbeat when it has room again.
+        if (dueAt <= now) continue
+      }
+      if (dueAt < next) next = dueAt
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.schedule(next)
+  }
+}
+
+const shared = new Scheduler()
+
+/**
+ * Workers bind a timer to the request that set it and drop it when that request ends, so one
+ * shared timer would stop every other stream's heartbeats there: each stream gets its own.
+ */
+const perStream: Map<HeartbeatTarget, Scheduler> | undefined =
+  (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ===
+  'Cloudflare-Workers'
+    ? new Map()
+    : undefined
 
 /** Starts sending heartbeats for `target`. @internal */
 export function addHeartbeat(target: HeartbeatTarget): void {
-  targets.add(target)
-  scheduleHeartbeat(target.lastWriteAt + target.heartbeatInterval)
+  let scheduler = shared
+  if (perStream !== undefined) {
+    scheduler = new Scheduler()
+    perStream.set(target, scheduler)
+  }
+  scheduler.add(target)
 }
 
-/** Stops sending heartbeats for `target`; the timer stops with the last target. @internal */
+/** Stops sending heartbeats for `target`; a timer stops with its last target. @internal */
 export function removeHeartbeat(target: HeartbeatTarget): void {
-  if (!targets.delete(target) || targets.size > 0) return
-  if (timer !== undefined) clearTimeout(timer)
-  timer = undefined
-  timerDueAt = Number.POSITIVE_INFINITY
+  ;(perStream?.get(target) ?? shared).remove(target)
+  perStream?.delete(target)
 }
 
 /**
- * Makes sure the timer fires no later than `dueAt`. Writes only move a stream's due time later, so
- * they need no call here; a stream whose consumer had been full calls it when it gets room.
+ * Makes sure `target`'s timer fires no later than `dueAt`. Writes only move a stream's due time
+ * later, so they need no call here; a stream whose consumer had been full calls it when it gets room.
  * @internal
  */
-export function scheduleHeartbeat(dueAt: number): void {
-  if (targets.size === 0) return
-  // A timer long overdue is presumed dead (a test swapped fake timers for real ones under it), so
-  // it is replaced rather than trusted; a live but late one is cleared first, never doubled.
-  const now = clock()
-  if (dueAt >= timerDueAt) {
-    if (now <= timerDueAt + staleAfter) return
-    dueAt = now
-  }
-  if (timer !== undefined) clearTimeout(timer)
-  timerDueAt = dueAt
-  timer = setTimeout(tick, Math.max(0, dueAt - now))
-  // Heartbeats alone must not keep a process alive (Node, Bun, Deno have unref; browsers do not).
-  ;(timer as { unref?: () => void }).unref?.()
+export function scheduleHeartbeat(target: HeartbeatTarget, dueAt: number): void {
+  ;(perStream?.get(target) ?? shared).schedule(dueAt)
 }
 
 /**
- * How many open streams of this process have a heartbeat, and whether the one shared heartbeat
- * timer is armed. Meant for leak tests: after every stream has ended, both are zero/false.
+ * How many open streams of this process have a heartbeat, and whether a heartbeat timer is armed.
+ * Meant for leak tests: after every stream has ended, both are zero/false.
  *
  * @example
  * ```ts
@@ -80,24 +137,11 @@ export function scheduleHeartbeat(dueAt: number): void {
  * @public
  */
 export function heartbeatStats(): { streams: number; timerArmed: boolean } {
-  return { streams: targets.size, timerArmed: timer !== undefined }
-}
-
-function tick(): void {
-  timer = undefined
-  timerDueAt = Number.POSITIVE_INFINITY
-  const now = clock()
-  let next = Number.POSITIVE_INFINITY
-  for (const target of targets) {
-    let dueAt = target.lastWriteAt + target.heartbeatInterval
-    if (dueAt <= now) {
-      target.heartbeat()
-      dueAt = target.lastWriteAt + target.heartbeatInterval
-      // A target that wrote nothing (its consumer is full, or it closed) must not re-arm the timer
-      // at once; a full one calls scheduleHeartbeat when it has room again.
-      if (dueAt <= now) continue
-    }
-    if (dueAt < next) next = dueAt
+  let streams = shared.targets.size
+  let timerArmed = shared.timer !== undefined
+  for (const scheduler of perStream?.values() ?? []) {
+    streams += scheduler.targets.size
+    timerArmed ||= scheduler.timer !== undefined
   }
-  if (next !== Number.POSITIVE_INFINITY) scheduleHeartbeat(next)
+  return { streams, timerArmed }
 }

@@ -379,7 +379,8 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     if (this.state !== State.Open) return
     if (this.full) {
       this.full = false
-      if (this.heartbeatInterval > 0) scheduleHeartbeat(this.lastWriteAt + this.heartbeatInterval)
+      if (this.heartbeatInterval > 0)
+        scheduleHeartbeat(this, this.lastWriteAt + this.heartbeatInterval)
     }
     this.advance()
   }

@@ -2,9 +2,6 @@ import { runRoutePairConformance } from '../src/run-route-pair.ts'
 import { startBundledFixture, startWorkerd } from '../src/runtimes.ts'
 
 // Named gaps on workerd 1.20260426 (miniflare 4.20260426):
-// - heartbeat: core's one shared heartbeat timer is armed inside whichever request started it, and
-//   workerd drops a request's timers when that request ends, so the other streams' heartbeats stop.
-//   Reported to core; the check fails here when enabled.
 // - everyDisconnectNoticed: with 20 clients leaving at once, workerd never aborts `request.signal`
 //   (and never cancels the body) for a few of them, 0 to 5 in 200; a bare worker without ssekit
 //   shows the same (595 of 600). Those producers run until the Worker is evicted.
@@ -15,7 +12,7 @@ runRoutePairConformance({
     lastEventIdQuery: true,
     clientAbort: true,
     boundedProducer: true,
-    heartbeat: false,
+    heartbeat: true,
     everyDisconnectNoticed: false,
   },
 })
