@@ -1,10 +1,11 @@
-import { SseError } from '@ssekit/core'
+import { type EventMap as CoreEventMap, SseError } from '@ssekit/core'
 import { backoffDelay, parseRetryAfter, sleep } from './_backoff.ts'
 import { createParser } from './parse.ts'
 import type { ServerSentEvent } from './types.ts'
 
 /**
- * Event types mapped to the type of their parsed `data`, for {@link fetchEventStream}'s generic.
+ * Event types mapped to the type of their parsed `data`, for {@link fetchEventStream}'s generic: the
+ * same type as `@ssekit/core`'s, so a server and its clients share one declaration.
  *
  * @example
  * ```ts
@@ -17,11 +18,19 @@ import type { ServerSentEvent } from './types.ts'
  * ```
  * @public
  */
-export type EventMap = Record<string, unknown>
+export type EventMap = CoreEventMap
+
+// The declared event types of a map; an interface that extends EventMap also carries its string
+// index signature, which would otherwise let any event name through.
+type DeclaredType<Events> = keyof {
+  [Type in keyof Events as string extends Type ? never : Type]: Events[Type]
+} &
+  string
 
 /**
  * The events a client typed with `Events` yields: a union over the event types, so checking `type`
- * narrows `data`.
+ * narrows `data`. A map with no declared type (a plain `Record<string, T>`) yields
+ * `ServerSentEvent<string, T>`.
  *
  * @example
  * ```ts
@@ -33,9 +42,9 @@ export type EventMap = Record<string, unknown>
  * ```
  * @public
  */
-export type TypedEvent<Events extends EventMap> = {
-  [Type in keyof Events & string]: ServerSentEvent<Type, Events[Type]>
-}[keyof Events & string]
+export type TypedEvent<Events extends EventMap> = [DeclaredType<Events>] extends [never]
+  ? ServerSentEvent<string, Events[string]>
+  : { [Type in DeclaredType<Events>]: ServerSentEvent<Type, Events[Type]> }[DeclaredType<Events>]
 
 /**
  * What {@link FetchEventStreamInit.resume} receives when a stream broke.
