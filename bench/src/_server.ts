@@ -269,8 +269,10 @@ async function createBroadcaster() {
   if (!loaded.ok) throw new Error(loaded.reason)
   const hub: Hub = loaded.api.createHub()
   return {
-    // Nothing per connection beyond what the product needs: the count comes from the hub.
-    source: ({ signal }: { signal: AbortSignal }): Source => hub.subscribe('bench', { signal }),
+    // Nothing per connection beyond what the product needs: the count comes from the hub. As in the
+    // README, the subscription needs no signal: the stream's end runs its return(), which unsubscribes.
+    source: ({ lastEventId }: { lastEventId: string | undefined }): Source =>
+      hub.subscribe('bench', { lastEventId }),
     broadcast: async (data: string) => {
       await hub.publish('bench', { data })
     },

@@ -51,7 +51,7 @@ export async function serveOnLoopback(
   const close = () => {
     closing ??= withTimeout(
       new Promise<void>((resolve) => {
-        void sockets
+        for (const socket of sockets) socket.destroy()
         server.close(() => resolve())
       }),
       5000,

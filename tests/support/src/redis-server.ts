@@ -154,7 +154,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     port,
     url: `redis://127.0.0.1:${port}`,
     kill: () => halt('SIGKILL'),
-    freeze: () => undefined,
+    freeze: () => void child?.kill('SIGSTOP'),
     thaw: () => void child?.kill('SIGCONT'),
     restart: launch,
     stop,
