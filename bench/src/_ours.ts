@@ -30,7 +30,7 @@ export interface NodeApi {
   sendEventStream: (
     request: unknown,
     response: unknown,
-    source: Source | ((context: { signal: AbortSignal }) => Source),
+    source: Source | ((context: { signal: AbortSignal; lastEventId: string | undefined }) => Source),
     options?: Record<string, unknown>,
   ) => Promise<unknown>
 }
@@ -53,7 +53,7 @@ export interface FetchClientApi {
 export interface HonoApi {
   sse: (
     context: unknown,
-    source: Source | ((context: { signal: AbortSignal }) => Source),
+    source: Source | ((context: { signal: AbortSignal; lastEventId: string | undefined }) => Source),
     options?: Record<string, unknown>,
   ) => Response
 }
