@@ -30,7 +30,9 @@ export interface NodeApi {
   sendEventStream: (
     request: unknown,
     response: unknown,
-    source: Source | ((context: { signal: AbortSignal; lastEventId: string | undefined }) => Source),
+    source:
+      | Source
+      | ((context: { signal: AbortSignal; lastEventId: string | undefined }) => Source),
     options?: Record<string, unknown>,
   ) => Promise<unknown>
 }
@@ -53,7 +55,9 @@ export interface FetchClientApi {
 export interface HonoApi {
   sse: (
     context: unknown,
-    source: Source | ((context: { signal: AbortSignal; lastEventId: string | undefined }) => Source),
+    source:
+      | Source
+      | ((context: { signal: AbortSignal; lastEventId: string | undefined }) => Source),
     options?: Record<string, unknown>,
   ) => Response
 }
