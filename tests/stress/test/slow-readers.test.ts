@@ -108,6 +108,13 @@ describe('slow and stalled readers next to fast ones', () => {
       // The stalled readers met their policies: `disconnect` was cut, `drop-oldest` dropped and
       // marked a gap, `wait` was cut after its waitTimeout; node's drainTimeout destroyed sockets
       // that never drained.
+      // `wait` cuts a subscriber waitTimeout after its queue filled, which may be after the fast
+      // readers are done: wait for it, bounded.
+      await waitFor(
+        () => disconnects.length >= 2,
+        5_000,
+        `both hub policies disconnected ${JSON.stringify(disconnects)}`,
+      )
       expect(disconnects.sort()).toEqual(['disconnect', 'wait'])
       expect(drops.reduce((total, count) => total + count, 0)).toBeGreaterThan(0)
       await waitFor(
