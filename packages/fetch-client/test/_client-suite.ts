@@ -1,6 +1,7 @@
 import { SseError } from '@ssekit/core'
 import { fetchEventStream, type RetryContext, type ServerSentEvent } from '@ssekit/fetch-client'
 import { describe, expect, it } from 'vitest'
+import { withTimeout } from './_helpers.ts'
 import type { ScenarioLog } from './_server.ts'
 
 /**
@@ -566,25 +567,4 @@ async function waitFor(condition: () => boolean, label: string): Promise<void> {
 
 function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds))
-}
-
-async function withTimeout<T>(
-  promise: Promise<T>,
-  milliseconds: number,
-  label: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Timed out after ${milliseconds} ms: ${label}`)),
-          milliseconds,
-        )
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
 }

@@ -1,27 +1,7 @@
 import { createParser, type EventStreamParser } from '@ssekit/fetch-client'
 import type { ExpectedEvent } from './_vectors.ts'
 
-/** Rejects with a labelled error when `promise` does not settle within `milliseconds`. */
-export async function withTimeout<T>(
-  promise: Promise<T>,
-  milliseconds: number,
-  label: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Timed out after ${milliseconds} ms: ${label}`)),
-          milliseconds,
-        )
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { withTimeout } from '@ssekit/test-support'
 
 export interface ParseResult {
   events: ExpectedEvent[]
