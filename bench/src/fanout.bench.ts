@@ -24,6 +24,7 @@ interface MemoryReading {
   heapUsed: number
   external: number
   arrayBuffers: number
+  spaces: Record<string, number>
   connections: number
 }
 
@@ -78,8 +79,13 @@ export async function runFanoutOnce(
     server.send({ type: 'memory' })
     const after = await server.next<{ type: 'memory' } & MemoryReading>('memory', 30_000, 'memory')
     const added = count - warmed.connected
+    // Where the memory went, per connection: the heap spaces V8 committed, and buffers outside it.
+    const grown = Object.entries(after.spaces)
+      .map(([name, size]) => [name, (size - (before.spaces[name] ?? 0)) / added] as const)
+      .filter(([, size]) => Math.abs(size) >= 100)
+      .map(([name, size]) => `${name.replace('_space', '')} ${(size / 1024).toFixed(2)}`)
     log(
-      `  ${target} ${count}: ${Math.round(connected.ms)} ms to connect, ${Math.round(performance.now() - runStarted)} ms so far`,
+      `  ${target} ${count}: ${Math.round(connected.ms)} ms to connect, ${Math.round(performance.now() - runStarted)} ms so far; KB/conn: rss ${((after.rss - before.rss) / added / 1024).toFixed(2)}, external ${((after.external - before.external) / added / 1024).toFixed(2)}, committed ${grown.join(', ')}`,
     )
     const latencies: { last: number; p99: number; p50: number }[] = []
     for (let seq = 1; seq <= broadcasts; seq++) {

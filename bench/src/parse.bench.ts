@@ -5,7 +5,9 @@
  * into chunks up front, so the timed region is parsing only. Two groups, each with its reference:
  * - synchronous parsers fed chunk by chunk (reference: eventsource-parser's `createParser` behind a
  *   streaming `TextDecoder`, which is how it is meant to be fed bytes); `TextDecoder` alone over the
- *   same chunks is the ceiling no parser that decodes UTF-8 can pass;
+ *   same chunks is the ceiling no parser that decodes UTF-8 can pass, and decoding plus one
+ *   `indexOf` per line (no field read, no string or event made) is the speed no parser of
+ *   decoded text can pass either;
  * - stream pipelines from a `ReadableStream<Uint8Array>` to parsed events (reference:
  *   `pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())`).
  * Every contender's output is checked after round one (event count and total data length).
@@ -204,6 +206,24 @@ async function feedContenders(fixture: Fixture): Promise<Contender<Tally>[]> {
         let length = 0
         for (const chunk of chunks) length += decoder.decode(chunk, { stream: true }).length
         return { events: fixture.events, dataLength: length }
+      },
+    },
+    {
+      // What any parser of decoded text must at least do: decode, and find every line end. No
+      // field is read and no string or event is made, so no such parser can be faster.
+      name: 'line ends alone (ceiling: decode + one search per line)',
+      run: () => {
+        const decoder = new TextDecoder()
+        let lines = 0
+        for (const chunk of chunks) {
+          const text = decoder.decode(chunk)
+          let end = text.indexOf('\n')
+          while (end !== -1) {
+            lines++
+            end = text.indexOf('\n', end + 1)
+          }
+        }
+        return { events: fixture.events, dataLength: lines }
       },
     },
     {

@@ -6,7 +6,15 @@ import {
   scheduleHeartbeat,
 } from './_heartbeat.ts'
 import { isPullSource, type PullReader, type PullSource, pullKey } from './_pull-source.ts'
-import { encodedFrameOf, formatEvent } from './encode.ts'
+import {
+  encodedFrameOf,
+  encodeParts,
+  encodeText,
+  formatEvent,
+  formatFields,
+  isOneLine,
+  longData,
+} from './encode.ts'
 import { SseError } from './errors.ts'
 import type {
   CloseReason,
@@ -149,10 +157,14 @@ export const defaultHeartbeat = 15_000
 export const defaultHighWaterMark = 65_536
 /**
  * Frames ready together are joined into chunks of at most about this many UTF-16 code units:
- * large enough that a burst costs a few writes, small enough that one chunk never holds a client
- * back long. A smaller `highWaterMark` lowers it, so a chunk never overshoots the queue by much.
+ * large enough that a burst costs a few writes (each chunk is one allocation, and allocating is
+ * much of what a chunk of large frames costs beyond copying them), small enough that one chunk
+ * never holds a client back long. Below 64 Ki: V8 flattens the joined text before encoding it, and
+ * text that is not Latin-1 takes two bytes a character, so a flat string over 128 KiB would go to
+ * V8's large-object space, which is slow to allocate. A smaller `highWaterMark` lowers the budget,
+ * so a chunk never overshoots the queue by much.
  */
-const maxChunkBudget = 16_384
+const maxChunkBudget = 61_440
 const minChunkBudget = 1_024
 /**
  * How many microtask turns a pending `next()` gets to settle before the frames already gathered
@@ -174,6 +186,12 @@ const heartbeatComment = openingComment
 const State = { Open: 0, Closed: 1 } as const
 /** How the source is read: `next()` in a loop, `next()` promises, or the pull fast path. */
 const Kind = { Sync: 0, Async: 1, Pull: 2 } as const
+// The booleans of Pump.bits (bits 0 to 2 hold its state and kind).
+const fullBit = 8
+const hotBit = 16
+const wokenBit = 32
+const runningBit = 64
+const tickingBit = 128
 
 /**
  * Pull-source pumps that wrote a chunk moments ago. The first event after a quiet spell goes out
@@ -197,6 +215,25 @@ function hotTurn(): void {
 }
 
 type AnyIterator = Iterator<SseEvent> | AsyncIterator<SseEvent>
+
+/**
+ * What a source function is called with. A class with `signal` as a prototype getter: an object
+ * literal with a getter would make a closure (and a context for it) per stream.
+ */
+class SourceContext {
+  readonly lastEventId: string | undefined
+  readonly #pump: Pump
+
+  constructor(pump: Pump, lastEventId: string | undefined) {
+    this.#pump = pump
+    this.lastEventId = lastEventId
+  }
+
+  /** The pump's signal, made on first read. */
+  get signal(): AbortSignal {
+    return this.#pump.signal()
+  }
+}
 
 /**
  * Starts a pump that moves events from `source` into `sink`, encoding once and coalescing the
@@ -243,35 +280,34 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
   readonly heartbeatInterval: number
   private readonly chunkBudget: number
   lastWriteAt: number
-  full = false
-  private state: number = State.Open
+  // `state`, `kind` and the booleans below, as bits of one field (see the accessors after the
+  // constructor): every field is 8 bytes per connection, and a server holds thousands.
+  private bits = 0
   private readonly sink: EventSink
   private readonly options: EventPumpOptions
   private readonly startedAt: number
   private iterator: AnyIterator | undefined
-  private kind: number = Kind.Sync
   // Made when the source function first reads `signal`: an AbortSignal costs about 0.7 KB.
   private controller: AbortController | undefined
   private closeReason: CloseReason | undefined
-  // Written to the sink moments ago (see hotPumps); later frames wait for the shared flush.
-  private hot = false
-  // Woken while pulling: pull again before waiting.
-  private woken = false
   private onSignalAbort: (() => void) | undefined
-  // A sync or pull source is being advanced (a sink may call resume() from inside write()).
-  private running = false
   // The in-flight `next()` of an async source, kept across pauses so it is never lost or repeated.
   private pending: Promise<IteratorResult<SseEvent>> | undefined
   // Microtask turns since the last event arrived, while frames wait for a possible next one.
   private idleTurns = 0
-  private ticking = false
   // Made once per async pump (the last one on first use) rather than once per event.
   private onResult: ((result: IteratorResult<SseEvent>) => void) | undefined
   private onFailure: ((error: unknown) => void) | undefined
   private onTurn: (() => void) | undefined
-  // Frames gathered for the next chunk: text still to encode, then already-encoded parts.
+  // An async source's `next`, read once, as `for await` does. Read per event, it is a lookup keyed
+  // on the iterator's hidden class, and each async generator function object has its own (its
+  // `prototype` is its own): with one written inline per request, V8 kept dropping its optimised
+  // pump code at a new stream's first event.
+  private nextMethod: (() => unknown) | undefined
+  // Frames gathered for the next chunk: `parts` in order (text, long data, encoded frames), then
+  // `text`. `partsBytes` counts a string part's length: its size in bytes when it is ASCII.
   private text = ''
-  private parts: Uint8Array[] | undefined
+  private parts: (string | Uint8Array)[] | undefined
   private partsBytes = 0
   private batchEvents = 0
   private events = 0
@@ -321,7 +357,9 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     this.lastWriteAt = this.startedAt
     this.write(opening)
     if (this.state !== State.Open) return
-    this.callHook('onOpen', options.onOpen, { lastEventId: options.lastEventId })
+    if (options.onOpen !== undefined) {
+      this.callHook('onOpen', options.onOpen, { lastEventId: options.lastEventId })
+    }
 
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -335,13 +373,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     let iterable: unknown = source
     try {
       if (typeof source === 'function') {
-        const pump = this
-        iterable = source({
-          get signal() {
-            return pump.signal()
-          },
-          lastEventId: options.lastEventId,
-        })
+        iterable = source(new SourceContext(this, options.lastEventId))
       }
       if (isIterable(iterable, Symbol.asyncIterator)) {
         this.iterator = iterable[Symbol.asyncIterator]()
@@ -349,6 +381,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
           this.kind = Kind.Pull
         } else {
           this.kind = Kind.Async
+          this.nextMethod = (this.iterator as AsyncIterator<SseEvent>).next
           this.onResult = (result) => this.receive(result)
           this.onFailure = (error) => this.receiveFailure(error)
         }
@@ -368,11 +401,67 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
       // Like heartbeats, a lifetime alone must not keep a process alive.
       ;(this.lifetimeTimer as { unref?: () => void }).unref?.()
     }
+    // What a pull source has ready at once (a hub's id-only block) goes out with the opening, in
+    // this call. Marked hot meanwhile, so that it joins no shared flush (a chain of microtask turns
+    // per new stream), and not hot after: no publish has written here yet, the next one goes out
+    // at once.
+    this.hot = true
     this.advance()
+    this.hot = false
   }
 
   get closed(): boolean {
     return this.state !== State.Open
+  }
+
+  /** {@link State}: bit 0 of `bits`. */
+  private get state(): number {
+    return this.bits & 1
+  }
+  private set state(value: number) {
+    this.bits = (this.bits & ~1) | value
+  }
+  /** {@link Kind}: bits 1 and 2. */
+  private get kind(): number {
+    return (this.bits >> 1) & 3
+  }
+  private set kind(value: number) {
+    this.bits = (this.bits & ~6) | (value << 1)
+  }
+  /** The sink said it is full; nothing is written until resume(). */
+  get full(): boolean {
+    return (this.bits & fullBit) !== 0
+  }
+  set full(value: boolean) {
+    this.bits = value ? this.bits | fullBit : this.bits & ~fullBit
+  }
+  /** Written to the sink moments ago (see hotPumps); later frames wait for the shared flush. */
+  private get hot(): boolean {
+    return (this.bits & hotBit) !== 0
+  }
+  private set hot(value: boolean) {
+    this.bits = value ? this.bits | hotBit : this.bits & ~hotBit
+  }
+  /** Woken while pulling: pull again before waiting. */
+  private get woken(): boolean {
+    return (this.bits & wokenBit) !== 0
+  }
+  private set woken(value: boolean) {
+    this.bits = value ? this.bits | wokenBit : this.bits & ~wokenBit
+  }
+  /** A sync or pull source is being advanced (a sink may call resume() from inside write()). */
+  private get running(): boolean {
+    return (this.bits & runningBit) !== 0
+  }
+  private set running(value: boolean) {
+    this.bits = value ? this.bits | runningBit : this.bits & ~runningBit
+  }
+  /** An async pump's turn() is queued. */
+  private get ticking(): boolean {
+    return (this.bits & tickingBit) !== 0
+  }
+  private set ticking(value: boolean) {
+    this.bits = value ? this.bits | tickingBit : this.bits & ~tickingBit
   }
 
   resume(): void {
@@ -517,7 +606,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
   private request(): void {
     let next: unknown
     try {
-      next = (this.iterator as AsyncIterator<SseEvent>).next()
+      next = (this.nextMethod as () => unknown).call(this.iterator)
     } catch (error) {
       this.fail(error, false)
       return
@@ -582,22 +671,44 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
   }
 
   private append(event: SseEvent): void {
-    const frame = typeof event === 'object' && event !== null ? encodedFrameOf(event) : undefined
-    if (frame === undefined) {
-      this.text += formatEvent(event)
-    } else {
-      if (this.parts === undefined) this.parts = []
-      const parts = this.parts
-      if (this.text !== '') {
-        const encoded = encoder.encode(this.text)
-        parts.push(encoded)
-        this.partsBytes += encoded.byteLength
-        this.text = ''
+    if (typeof event === 'object' && event !== null) {
+      const frame = encodedFrameOf(event)
+      if (frame !== undefined) {
+        // A lone frame (a hub's live event) gets an array of its exact size, not one grown by push.
+        if (this.parts === undefined && this.text === '') {
+          this.parts = [frame]
+          this.partsBytes += frame.byteLength
+        } else {
+          this.appendPart(frame)
+        }
+        this.batchEvents++
+        return
       }
-      parts.push(frame)
-      this.partsBytes += frame.byteLength
+      const { data } = event
+      if (typeof data === 'string' && data.length >= longData && isOneLine(data)) {
+        // Joined to the text, long data would be copied once more on its way to the chunk.
+        this.text += `${formatFields(event)}data: `
+        this.appendPart(data)
+        this.text = '\n\n'
+        this.batchEvents++
+        return
+      }
     }
+    this.text += formatEvent(event)
     this.batchEvents++
+  }
+
+  /** Ends the text gathered so far and adds `part` after it, to be encoded apart (see flush). */
+  private appendPart(part: string | Uint8Array): void {
+    if (this.parts === undefined) this.parts = []
+    const parts = this.parts
+    if (this.text !== '') {
+      parts.push(this.text)
+      this.partsBytes += this.text.length
+      this.text = ''
+    }
+    parts.push(part)
+    this.partsBytes += typeof part === 'string' ? part.length : part.byteLength
   }
 
   /** Writes the gathered frames as one chunk. */
@@ -606,15 +717,20 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     let chunk: Uint8Array
     const parts = this.parts
     if (parts === undefined) {
-      chunk = encoder.encode(this.text)
+      chunk = encodeText(this.text)
     } else {
-      if (this.text !== '') parts.push(encoder.encode(this.text))
+      let length = this.partsBytes
+      if (this.text !== '') {
+        parts.push(this.text)
+        length += this.text.length
+      }
+      const only = parts.length === 1 ? parts[0] : undefined
       chunk =
-        parts.length > 1
-          ? concat(parts)
+        only === undefined || typeof only === 'string'
+          ? encodeParts(parts, length)
           : this.sink.sharesChunks === true
-            ? (parts[0] as Uint8Array)
-            : (parts[0] as Uint8Array).slice()
+            ? only
+            : only.slice()
       this.parts = undefined
       this.partsBytes = 0
     }
@@ -784,18 +900,6 @@ async function returnIterator(iterator: AnyIterator): Promise<void> {
   } catch {
     // The source failed while cleaning up; the stream is over either way.
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.byteLength
-  const chunk = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    chunk.set(part, offset)
-    offset += part.byteLength
-  }
-  return chunk
 }
 
 function isIterable<K extends typeof Symbol.iterator | typeof Symbol.asyncIterator>(

@@ -27,6 +27,13 @@ export interface EncodedEvent extends SseEvent {
 }
 
 const encoder = new TextEncoder()
+/**
+ * A one-line string `data` of at least this many characters is encoded where it is rather than
+ * joined into a batch's text (see {@link encodeParts}); below it, one more call into the encoder
+ * costs more than the copy it saves.
+ * @internal
+ */
+export const longData = 1_024
 const lineBreak = /\r\n|\r|\n/
 const crOrLf = /[\r\n]/
 const crLfOrNul = /[\r\n\0]/
@@ -37,16 +44,32 @@ const crLfOrNul = /[\r\n\0]/
  * @internal
  */
 export function formatEvent(event: SseEvent): string {
+  const fields = formatFields(event)
+  const { data } = event
+  if (data === undefined) return `${fields}\n`
+  // JSON.stringify escapes CR and LF, so its output is always one line and needs no scan.
+  if (typeof data !== 'string') return `${fields}data: ${serialise(data)}\n\n`
+  return isOneLine(data)
+    ? `${fields}data: ${data}\n\n`
+    : `${fields}${prefixEachLine('data: ', data)}\n`
+}
+
+/**
+ * The lines of a frame before its data (`comment`, `event`, `id`, `retry`), validating each field
+ * first. Whatever follows is `data` (when set) and the blank line that ends the frame.
+ * @internal
+ */
+export function formatFields(event: SseEvent): string {
   if (typeof event !== 'object' || event === null) {
     throw new TypeError(
       `An event must be an object such as { data: 'hello' }, got ${event === null ? 'null' : typeof event}`,
     )
   }
-  let frame = ''
-  const { comment, event: type, id, retry, data } = event
+  let fields = ''
+  const { comment, event: type, id, retry } = event
   if (comment !== undefined) {
     if (typeof comment !== 'string') throw notAString('comment', comment)
-    frame = prefixLines(': ', comment)
+    fields = prefixLines(': ', comment)
   }
   if (type !== undefined) {
     if (typeof type !== 'string') throw notAString('event', type)
@@ -55,7 +78,7 @@ export function formatEvent(event: SseEvent): string {
         field: 'event',
       })
     }
-    frame += `event: ${type}\n`
+    fields += `event: ${type}\n`
   }
   if (id !== undefined) {
     if (typeof id !== 'string') throw notAString('id', id)
@@ -65,7 +88,7 @@ export function formatEvent(event: SseEvent): string {
         field: 'id',
       })
     }
-    frame += `id: ${id}\n`
+    fields += `id: ${id}\n`
   }
   if (retry !== undefined) {
     if (typeof retry !== 'number' || !Number.isSafeInteger(retry) || retry < 0) {
@@ -75,13 +98,14 @@ export function formatEvent(event: SseEvent): string {
         { field: 'retry' },
       )
     }
-    frame += `retry: ${retry}\n`
+    fields += `retry: ${retry}\n`
   }
-  if (data !== undefined) {
-    // JSON.stringify escapes CR and LF, so its output is always one line and needs no scan.
-    frame += typeof data === 'string' ? prefixLines('data: ', data) : `data: ${serialise(data)}\n`
-  }
-  return `${frame}\n`
+  return fields
+}
+
+/** Whether `text` holds no line break, so it goes out as one line. @internal */
+export function isOneLine(text: string): boolean {
+  return text.indexOf('\n') === -1 && text.indexOf('\r') === -1
 }
 
 /**
@@ -118,7 +142,99 @@ export function formatEvent(event: SseEvent): string {
  * @public
  */
 export function encodeEvent(event: SseEvent): Uint8Array {
-  return encoder.encode(formatEvent(event))
+  return encodeText(formatEvent(event))
+}
+
+/**
+ * Whether the last text {@link encodeText} met was ASCII. Text that is not (most of a stream in
+ * Chinese, say) takes `encode` straight away: `encodeInto` would fill an array too short for it,
+ * and the rest would need a second array and a copy.
+ */
+let asciiLikely = true
+
+/**
+ * `text` as UTF-8 bytes, what `TextEncoder.encode` returns, but faster on the ASCII text that
+ * frames mostly are: `encodeInto` writes straight into an array of the string's length, which is
+ * the exact size when every character is ASCII, and skips `encode`'s length pass and its copy.
+ * @internal
+ */
+export function encodeText(text: string): Uint8Array {
+  const length = text.length
+  if (!asciiLikely) {
+    const encoded = encoder.encode(text)
+    // As many bytes as code units: every one of them was ASCII.
+    asciiLikely = encoded.byteLength === length
+    return encoded
+  }
+  const bytes = new Uint8Array(length)
+  const { read, written } = encoder.encodeInto(text, bytes)
+  // Every code unit takes at least one byte, so all read means exactly `length` bytes written.
+  if (read === length) return bytes
+  asciiLikely = false
+  return encodeRest(bytes, written, text.slice(read), [], 0)
+}
+
+/**
+ * Encodes strings and already-encoded frames, in order, into one chunk, with one allocation when
+ * the strings are ASCII. A long string stays a part of its own rather than being joined to the
+ * text around it: joining would copy it once more, when V8 flattens the joined string for the
+ * encoder, and for frames of kilobytes that copy cost more than the encoding itself.
+ *
+ * @param parts - Strings and encoded frames.
+ * @param length - The strings' lengths plus the frames' byte lengths: the chunk's size when the
+ *   strings are ASCII.
+ * @internal
+ */
+export function encodeParts(parts: readonly (string | Uint8Array)[], length: number): Uint8Array {
+  const chunk = new Uint8Array(length)
+  let offset = 0
+  for (let index = 0; index < parts.length; index++) {
+    const part = parts[index] as string | Uint8Array
+    if (typeof part === 'string') {
+      const { read, written } = encoder.encodeInto(
+        part,
+        offset === 0 ? chunk : chunk.subarray(offset),
+      )
+      offset += written
+      if (read !== part.length) return encodeRest(chunk, offset, part.slice(read), parts, index + 1)
+    } else {
+      // Text before it that is not ASCII took more bytes than characters.
+      if (offset + part.byteLength > length)
+        return encodeRest(chunk, offset, part, parts, index + 1)
+      chunk.set(part, offset)
+      offset += part.byteLength
+    }
+  }
+  return chunk
+}
+
+/**
+ * The way out when text is not ASCII and the chunk turned out too short: the bytes written so far,
+ * then `first` and `parts` from `next` on, each encoded by size, joined into one array.
+ */
+function encodeRest(
+  chunk: Uint8Array,
+  written: number,
+  first: string | Uint8Array,
+  parts: readonly (string | Uint8Array)[],
+  next: number,
+): Uint8Array {
+  const rest = [typeof first === 'string' ? encoder.encode(first) : first]
+  let length = written + (rest[0] as Uint8Array).byteLength
+  for (let index = next; index < parts.length; index++) {
+    const part = parts[index] as string | Uint8Array
+    const bytes = typeof part === 'string' ? encoder.encode(part) : part
+    rest.push(bytes)
+    length += bytes.byteLength
+  }
+  const whole = new Uint8Array(length)
+  whole.set(chunk.subarray(0, written))
+  let offset = written
+  for (const bytes of rest) {
+    whole.set(bytes, offset)
+    offset += bytes.byteLength
+  }
+  return whole
 }
 
 /**
@@ -163,7 +279,11 @@ function breaksLine(value: string, pattern: RegExp, nul: boolean): boolean {
 
 function prefixLines(prefix: string, text: string): string {
   // Most values are one line; skip the regular expression for them.
-  if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) return `${prefix}${text}\n`
+  if (isOneLine(text)) return `${prefix}${text}\n`
+  return prefixEachLine(prefix, text)
+}
+
+function prefixEachLine(prefix: string, text: string): string {
   let lines = ''
   for (const line of text.split(lineBreak)) lines += `${prefix}${line}\n`
   return lines

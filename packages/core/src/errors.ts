@@ -72,26 +72,26 @@ const marker = Symbol.for('ssekit.error')
  */
 export class SseError extends Error {
   override readonly name = 'SseError'
+  // `declare`: the constructor assigns them, so no class field is emitted to define them first.
   /** What went wrong, as a stable string-literal code. */
-  readonly code: SseErrorCode
+  declare readonly code: SseErrorCode
   /** The SSE field at fault, for `invalid-field`. */
-  readonly field: string | undefined
+  declare readonly field: string | undefined
   /** The HTTP status, for `bad-status`. */
-  readonly status: number | undefined
+  declare readonly status: number | undefined
   /** The response headers, for `bad-status` / `bad-content-type`. */
-  readonly headers: Headers | undefined
+  declare readonly headers: Headers | undefined
   /** The start of the response body (bounded), for `bad-status` / `bad-content-type`. */
-  readonly body: string | undefined
+  declare readonly body: string | undefined
   /** @internal Lets {@link SseError.isInstance} recognise errors from another copy of ssekit. */
   readonly [marker] = true
 
-  constructor(code: SseErrorCode, message: string, details: SseErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+  constructor(code: SseErrorCode, message: string, details?: SseErrorDetails) {
+    // Error reads only `cause` from its options.
+    super(message, details)
     this.code = code
-    this.field = details.field
-    this.status = details.status
-    this.headers = details.headers
-    this.body = details.body
+    // Only the details given become own properties; the others read as undefined all the same.
+    Object.assign(this, details)
   }
 
   /**
@@ -103,10 +103,6 @@ export class SseError extends Error {
    * ```
    */
   static isInstance(value: unknown): value is SseError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[marker] === true
-    )
+    return typeof value === 'object' && (value as Record<symbol, unknown> | null)?.[marker] === true
   }
 }

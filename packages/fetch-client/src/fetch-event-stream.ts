@@ -1,5 +1,5 @@
 import { type EventMap as CoreEventMap, SseError } from '@ssekit/core'
-import { backoffDelay, parseRetryAfter, sleep } from './_backoff.ts'
+import { backoffDelay, parseRetryAfter } from './_backoff.ts'
 import { createParser } from './parse.ts'
 import type { ServerSentEvent } from './types.ts'
 
@@ -209,9 +209,7 @@ export interface EventStreamClient<Event = ServerSentEvent>
   readonly retryMs: number
 }
 
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
-const SNIPPET_BYTES = 1024
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS'])
+const SNIPPET_LENGTH = 1024
 const noop = (): void => {}
 
 /**
@@ -279,49 +277,28 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     ...requestInit
   } = init
   if (input === undefined || input === null || input === '') {
-    throw new TypeError('fetchEventStream(input, init) needs a URL or a Request')
+    throw new TypeError('fetchEventStream needs a URL or a Request')
   }
   const retryMs = nonNegative(retryMsOption, 'retryMs', 1000)
   const maxRetryMs = nonNegative(maxRetryMsOption, 'maxRetryMs', 30_000)
-  const maxRetries = nonNegative(maxRetriesOption, 'maxRetries', Number.POSITIVE_INFINITY)
-  const maxElapsedMs = nonNegative(maxElapsedMsOption, 'maxElapsedMs', Number.POSITIVE_INFINITY)
+  const maxRetries = nonNegative(maxRetriesOption, 'maxRetries', Infinity)
+  const maxElapsedMs = nonNegative(maxElapsedMsOption, 'maxElapsedMs', Infinity)
   const idleTimeoutMs = nonNegative(idleTimeoutOption, 'idleTimeoutMs', 0)
-  if (reconnect !== 'auto' && reconnect !== 'always' && reconnect !== 'never') {
+  if (!['auto', 'always', 'never'].includes(reconnect)) {
     throw new TypeError(`reconnect must be 'auto', 'always' or 'never', got ${reconnect}`)
   }
-  const fetchImpl: FetchFunction =
-    fetchOption ?? ((target, options) => globalThis.fetch(target, options))
-  const method = (
-    requestInit.method ?? (input instanceof Request ? input.method : 'GET')
-  ).toUpperCase()
-  const idempotent = IDEMPOTENT.has(method)
   // A normal end of body is a completed answer for a POST; only idempotent streams reestablish.
-  const reconnectOnEnd = reconnect === 'always' || (reconnect === 'auto' && idempotent)
-  const reconnectOnError =
-    reconnect === 'always' || (reconnect === 'auto' && (idempotent || resume !== undefined))
+  const reconnectOnEnd =
+    reconnect === 'always' ||
+    (reconnect === 'auto' &&
+      /^(GET|HEAD|OPTIONS)$/i.test(
+        requestInit.method ?? (input as Partial<Request>).method ?? 'GET',
+      ))
+  const reconnectOnError = reconnectOnEnd || (reconnect === 'auto' && resume !== undefined)
 
-  let queue: ServerSentEvent[] = []
-  let head = 0
-  let eventsThisConnection = 0
+  const queue: ServerSentEvent[] = []
   let serverRetryMs: number | undefined
-  let limitError: SseError | undefined
-  const parser = createParser({
-    lastEventId: initialLastEventId,
-    maxLineBytes,
-    maxEventBytes,
-    onEvent: (event) => {
-      queue.push(event)
-      eventsThisConnection++
-    },
-    onRetry: (milliseconds) => {
-      serverRetryMs = milliseconds
-    },
-    onComment,
-    onError: (error) => {
-      limitError = error as SseError
-    },
-  })
-
+  let limitError: Error | undefined
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
   let connection: AbortController | undefined
   let requests = 0
@@ -329,288 +306,237 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   let failingSince: number | undefined
   let retryAfterMs: number | undefined
   let finished = false
-  // Set once by close() or the signal: 'closed' ends quietly, an abort rejects with its reason.
-  let ended: { reason: unknown; quiet: boolean } | undefined
-  const lifetime = new AbortController()
-  let chain: Promise<unknown> = Promise.resolve()
-  let busy = false
+  // Set when the signal ended the stream: the iteration then rejects with its reason.
+  let aborted: { reason: unknown } | undefined
+  // Cuts the backoff wait short when the stream ends.
+  let wake = noop
 
-  const onAbort = (): void => end({ reason: signal?.reason, quiet: false })
-  signal?.addEventListener('abort', onAbort, { once: true })
+  const parser = createParser({
+    lastEventId: initialLastEventId,
+    maxLineBytes,
+    maxEventBytes,
+    onEvent: (event) => {
+      queue.push(event)
+      // A connection that delivered an event succeeded: the backoff starts over.
+      attempt = 0
+      failingSince = undefined
+    },
+    onRetry: (milliseconds) => {
+      serverRetryMs = milliseconds
+    },
+    onComment,
+    onError: (error) => {
+      limitError = error
+    },
+  })
 
-  function end(how: { reason: unknown; quiet: boolean }): void {
-    if (ended !== undefined || finished) return
-    ended = how
-    lifetime.abort(how.reason)
-    dropConnection(how.reason)
-    cleanup()
-  }
+  const onAbort = (): void => end(signal?.reason, true)
+  if (signal?.aborted) onAbort()
+  else signal?.addEventListener('abort', onAbort)
 
-  function cleanup(): void {
+  /** Ends for good: `reason` cancels the body; with `rejects`, the iteration rejects with it. */
+  function end(reason?: unknown, rejects?: boolean): void {
+    if (finished) return
     finished = true
-    queue = []
-    head = 0
+    if (rejects) aborted = { reason }
+    wake()
+    dropConnection(reason)
     signal?.removeEventListener('abort', onAbort)
   }
 
   function dropConnection(reason?: unknown): void {
-    const current = reader
-    reader = undefined
-    current?.cancel(reason).catch(noop)
+    reader?.cancel(reason).catch(noop)
     connection?.abort(reason)
-    connection = undefined
+    reader = connection = undefined
   }
 
-  function settleEnded(): IteratorResult<Event> {
-    if (ended === undefined || ended.quiet) return DONE
-    throw ended.reason
-  }
-
-  function convert(event: ServerSentEvent): Event {
-    if (parse === undefined) return event as Event
-    const parseData: ((data: string) => unknown) | undefined =
-      parse === 'json'
-        ? JSON.parse
-        : (parse as Record<string, ((data: string) => unknown) | undefined>)[event.type]
-    if (parseData === undefined) return event as Event
-    return { ...event, data: parseData(event.data) } as Event
-  }
-
-  function willRetry(error: SseError | undefined): boolean {
-    if (error === undefined) return reconnectOnEnd
-    if (!reconnectOnError) return false
-    const decision = shouldRetry?.(error, { attempt: attempt + 1 })
-    if (decision !== undefined) return decision
-    if (error.code === 'network' || error.code === 'idle-timeout') return true
-    if (error.code !== 'bad-status' || error.status === undefined) return false
-    return error.status >= 500 || error.status === 429 || error.status === 408
-  }
-
-  /** Fails for good, or waits out the backoff before the next attempt. */
-  async function recover(error: SseError | undefined): Promise<'retry' | 'done'> {
-    dropConnection()
-    if (!willRetry(error)) {
-      if (error !== undefined) throw error
-      return 'done'
-    }
-    attempt++
-    const now = Date.now()
-    failingSince ??= now
-    if (attempt > maxRetries || now - failingSince > maxElapsedMs) {
-      throw new SseError('retries-exhausted', `Gave up after ${attempt - 1} retries`, {
-        cause: error,
-        status: error?.status,
-      })
-    }
-    const delayMs =
-      retryAfterMs ??
-      backoffDelay(
-        attempt,
-        serverRetryMs ?? retryMs,
-        Math.max(maxRetryMs, serverRetryMs ?? 0),
-        Math.random,
-      )
-    retryAfterMs = undefined
-    onRetry?.({ attempt, delayMs, error })
-    await sleep(delayMs, lifetime.signal)
-    return 'retry'
-  }
-
-  async function request(
-    error: SseError | undefined,
-  ): Promise<{ target: Request | string | URL; options: RequestInit } | undefined> {
-    let target: Request | string | URL = input
-    let options: RequestInit = requestInit
-    const lastEventId = parser.lastEventId
-    if (requests > 0 && resume !== undefined) {
-      const resumed = await resume({ lastEventId, attempt, error })
-      if (resumed === undefined || resumed === null) return undefined
-      target = resumed
-      options = {}
-    }
-    // Passing `headers` replaces a Request's own, so start from them.
-    const headers = new Headers(target instanceof Request ? target.headers : undefined)
-    const extra = typeof headersOption === 'function' ? await headersOption() : headersOption
-    for (const [name, value] of new Headers(extra)) headers.set(name, value)
-    if (!headers.has('accept')) headers.set('accept', 'text/event-stream')
-    if (lastEventId !== '') headers.set('last-event-id', lastEventId)
-    return { target, options: { ...options, headers } }
-  }
-
-  /** One connection attempt: a reader on success, else the error to recover from, or `done`. */
-  async function connect(
-    previousError: SseError | undefined,
-  ): Promise<SseError | 'done' | undefined> {
-    const next = await request(previousError)
-    if (ended) return undefined
-    if (next === undefined) return 'done'
-    requests++
-    const controller = new AbortController()
-    connection = controller
+  /**
+   * Runs one network step under the idle timeout, which drops the connection: its result, or the
+   * failure as an `idle-timeout` or `network` error.
+   */
+  async function watch<Result>(
+    operation: () => Promise<Result>,
+    label: string,
+  ): Promise<Result | SseError> {
     let timedOut = false
     const timer =
-      idleTimeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true
-            controller.abort()
-          }, idleTimeoutMs)
-        : undefined
-    let response: Response
+      idleTimeoutMs &&
+      setTimeout(() => {
+        timedOut = true
+        dropConnection()
+      }, idleTimeoutMs)
+    let result: Result | SseError
     try {
-      response = await fetchImpl(next.target, { ...next.options, signal: controller.signal })
+      result = await operation()
     } catch (cause) {
-      if (ended) return undefined
-      if (timedOut) return idleError()
-      return new SseError('network', `Request failed: ${describe(cause)}`, {
-        cause,
-      })
-    } finally {
-      clearTimeout(timer)
+      result = new SseError('network', `${label}: ${String(cause)}`, { cause })
     }
-    if (ended) {
-      response.body?.cancel().catch(noop)
-      return undefined
-    }
-    if (response.status === 204) {
-      response.body?.cancel().catch(noop)
-      return 'done'
-    }
-    const contentType = response.headers.get('content-type') ?? ''
-    const essence = (contentType.split(';')[0] ?? '').trim().toLowerCase()
-    if (response.status !== 200 || essence !== 'text/event-stream') {
-      const body = await snippet(response, idleTimeoutMs > 0 ? idleTimeoutMs : 5000)
-      if (response.status === 429 || response.status === 503) {
-        retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now())
-      }
-      return response.status !== 200
-        ? new SseError('bad-status', `HTTP ${response.status}`, {
-            status: response.status,
-            headers: response.headers,
-            body,
-          })
-        : new SseError('bad-content-type', `Content type ${contentType}, not text/event-stream`, {
-            status: response.status,
-            headers: response.headers,
-            body,
-          })
-    }
-    if (response.body === null) {
-      // React Native's fetch, for one, never streams: reconnecting would loop for nothing.
-      throw new TypeError('fetchEventStream needs a fetch that streams response bodies')
-    }
-    parser.reset()
-    eventsThisConnection = 0
-    reader = response.body.getReader()
-    onOpen?.(response)
-    return undefined
-  }
-
-  async function read(
-    current: ReadableStreamDefaultReader<Uint8Array>,
-  ): Promise<ReadableStreamReadResult<Uint8Array> | SseError> {
-    let timedOut = false
-    const timer =
-      idleTimeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true
-            dropConnection()
-          }, idleTimeoutMs)
-        : undefined
-    try {
-      const result = await current.read()
-      return timedOut ? idleError() : result
-    } catch (cause) {
-      if (timedOut) return idleError()
-      return new SseError('network', `Stream broke: ${describe(cause)}`, { cause })
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  function idleError(): SseError {
+    clearTimeout(timer)
+    if (!timedOut) return result
+    // A custom fetch may ignore the abort and answer late: that response is not used, so free it.
+    const late = result as { body?: ReadableStream | null }
+    late.body?.cancel().catch(noop)
     return new SseError('idle-timeout', `No bytes for ${idleTimeoutMs} ms`)
   }
 
-  async function step(): Promise<IteratorResult<Event>> {
-    busy = true
+  /**
+   * The whole life of the stream as one loop: hand out parsed events, read the body, and when there
+   * is no body, decide whether to (re)connect, wait out the backoff and connect. `error` is why the
+   * last connection ended (`undefined` for a normal end of body). An async generator, so calls to
+   * `next()` made at the same time are answered in order.
+   */
+  async function* run(): AsyncGenerator<Event, void> {
+    let error: SseError | undefined
     try {
-      let error: SseError | undefined
-      for (;;) {
-        if (ended || finished) return settleEnded()
-        if (head < queue.length)
-          return { done: false, value: convert(queue[head++] as ServerSentEvent) }
-        queue = []
-        head = 0
-        const current = reader
-        if (current === undefined) {
-          if (requests > 0 && (await recover(error)) === 'done') break
-          if (ended) return settleEnded()
-          const outcome = await connect(error)
-          if (outcome === 'done') break
-          error = outcome
-          continue
-        }
-        const result = await read(current)
-        if (ended) return settleEnded()
-        if (eventsThisConnection > 0) {
-          attempt = 0
-          failingSince = undefined
-        }
-        if (result instanceof SseError) {
-          error = result
-          dropConnection()
-          continue
-        }
-        if (result.done) {
-          error = undefined
-          reader = undefined
-          continue
-        }
-        parser.feed(result.value)
-        if (limitError !== undefined) {
-          dropConnection(limitError)
-          throw limitError
+      while (!finished) {
+        const event = queue.shift()
+        if (event) {
+          const parseData =
+            parse === 'json'
+              ? JSON.parse
+              : (parse as Record<string, ((data: string) => unknown) | undefined> | undefined)?.[
+                  event.type
+                ]
+          yield (parseData ? { ...event, data: parseData(event.data) } : event) as Event
+        } else if (reader) {
+          const result = await watch(
+            () => (reader as ReadableStreamDefaultReader<Uint8Array>).read(),
+            'Stream broke',
+          )
+          if (result instanceof SseError || result.done) {
+            dropConnection()
+            error = result instanceof SseError ? result : undefined
+          } else if (!finished) {
+            parser.feed(result.value)
+            if (limitError) throw limitError
+          }
+        } else {
+          let target = input
+          let options: RequestInit = requestInit
+          const lastEventId = parser.lastEventId
+          if (requests > 0) {
+            // Network errors and idle timeouts carry no status.
+            const status = error?.status ?? 0
+            if (
+              !(error
+                ? reconnectOnError &&
+                  (shouldRetry?.(error, { attempt: attempt + 1 }) ??
+                    (!status || status >= 500 || status === 429 || status === 408))
+                : reconnectOnEnd)
+            ) {
+              if (error) throw error
+              break
+            }
+            const now = Date.now()
+            failingSince ??= now
+            if (++attempt > maxRetries || now - failingSince > maxElapsedMs) {
+              throw new SseError('retries-exhausted', `Gave up after ${attempt - 1} retries`, {
+                cause: error,
+                status: error?.status,
+              })
+            }
+            const delayMs =
+              retryAfterMs ??
+              backoffDelay(
+                attempt,
+                serverRetryMs ?? retryMs,
+                Math.max(maxRetryMs, serverRetryMs ?? 0),
+                Math.random,
+              )
+            retryAfterMs = undefined
+            onRetry?.({ attempt, delayMs, error })
+            // A callback above may have closed the stream; else end() cuts the wait short.
+            if (finished) break
+            await new Promise((resolve, reject) => {
+              const timer = setTimeout(resolve, delayMs)
+              wake = () => {
+                clearTimeout(timer)
+                reject()
+              }
+            })
+            if (resume) {
+              const resumed = await resume({ lastEventId, attempt, error })
+              if (resumed == null) break
+              target = resumed
+              options = {}
+            }
+          }
+          // Passing `headers` replaces a Request's own, so start from them.
+          const headers = new Headers((target as Partial<Request>).headers)
+          const extra = typeof headersOption === 'function' ? await headersOption() : headersOption
+          for (const [name, value] of new Headers(extra)) headers.set(name, value)
+          if (!headers.has('accept')) headers.set('accept', 'text/event-stream')
+          if (lastEventId) headers.set('last-event-id', lastEventId)
+          if (finished) break
+          requests++
+          const controller = new AbortController()
+          connection = controller
+          const response = await watch(
+            () =>
+              (fetchOption ?? fetch)(target, { ...options, headers, signal: controller.signal }),
+            'Request failed',
+          )
+          if (response instanceof SseError) error = response
+          else if (finished || response.status === 204) {
+            response.body?.cancel().catch(noop)
+            break
+          } else {
+            const { status, headers: responseHeaders, body } = response
+            const contentType = responseHeaders.get('content-type') ?? ''
+            // The MIME type's essence, whatever its case and parameters.
+            if (status !== 200 || !/^\s*text\/event-stream\s*(;|$)/i.test(contentType)) {
+              const details = {
+                status,
+                headers: responseHeaders,
+                body: await snippet(body, idleTimeoutMs || 5000),
+              }
+              if (status === 429 || status === 503) {
+                retryAfterMs = parseRetryAfter(responseHeaders.get('retry-after'), Date.now())
+              }
+              error =
+                status === 200
+                  ? new SseError(
+                      'bad-content-type',
+                      `Content type ${contentType}, not text/event-stream`,
+                      details,
+                    )
+                  : new SseError('bad-status', `HTTP ${status}`, details)
+            } else if (body) {
+              parser.reset()
+              reader = body.getReader()
+              onOpen?.(response)
+            } else {
+              // React Native's fetch, for one, never streams: reconnecting would loop for nothing.
+              throw new TypeError('fetchEventStream needs a fetch that streams response bodies')
+            }
+          }
         }
       }
-      cleanup()
-      return DONE
     } catch (caught) {
-      if (ended) return settleEnded()
-      dropConnection(caught)
-      cleanup()
-      throw caught
-    } finally {
-      busy = false
-    }
-  }
-
-  const client: EventStreamClient<Event> = {
-    next() {
-      if (!busy && head < queue.length && !finished) {
-        try {
-          return Promise.resolve({ done: false, value: convert(queue[head++] as ServerSentEvent) })
-        } catch (error) {
-          end({ reason: undefined, quiet: true })
-          return Promise.reject(error)
-        }
+      if (!finished) {
+        end(caught)
+        throw caught
       }
-      if (signal?.aborted && ended === undefined) end({ reason: signal.reason, quiet: false })
-      const result = chain.then(step)
-      chain = result.then(noop, noop)
-      return result
-    },
+    }
+    end()
+    if (aborted) throw aborted.reason
+  }
+  const events = run()
+
+  return {
+    next: () => (aborted ? Promise.reject(aborted.reason) : events.next()),
     async return() {
-      end({ reason: undefined, quiet: true })
-      return DONE
+      end()
+      return { done: true, value: undefined }
     },
     [Symbol.asyncIterator]() {
       return this
     },
     close() {
-      end({ reason: undefined, quiet: true })
+      end()
     },
     async [Symbol.asyncDispose]() {
-      end({ reason: undefined, quiet: true })
+      end()
     },
     get lastEventId() {
       return parser.lastEventId
@@ -619,35 +545,31 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
       return serverRetryMs ?? retryMs
     },
   }
-  return client
 }
 
-async function snippet(response: Response, timeoutMs: number): Promise<string> {
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const decoder = new TextDecoder()
+async function snippet(
+  body: ReadableStream<Uint8Array> | null,
+  timeoutMs: number,
+): Promise<string> {
   let text = ''
-  let bytes = 0
-  const timer = setTimeout(() => void reader.cancel().catch(noop), timeoutMs)
-  try {
-    while (bytes < SNIPPET_BYTES) {
-      const { done, value } = await reader.read()
-      if (done) break
-      const part = value.subarray(0, SNIPPET_BYTES - bytes)
-      bytes += part.length
-      text += decoder.decode(part, { stream: true })
+  if (body) {
+    const reader = body.getReader()
+    const decoder = new TextDecoder()
+    const timer = setTimeout(() => void reader.cancel().catch(noop), timeoutMs)
+    try {
+      while (text.length < SNIPPET_LENGTH) {
+        const { done, value } = await reader.read()
+        if (done) break
+        text += decoder.decode(value, { stream: true })
+      }
+    } catch {
+      // The start of the body is a courtesy; the status already says what went wrong.
+    } finally {
+      clearTimeout(timer)
+      reader.cancel().catch(noop)
     }
-  } catch {
-    // The start of the body is a courtesy; the status already says what went wrong.
-  } finally {
-    clearTimeout(timer)
-    reader.cancel().catch(noop)
   }
-  return text + decoder.decode()
-}
-
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause)
+  return text.slice(0, SNIPPET_LENGTH)
 }
 
 function nonNegative(value: number | undefined, name: string, fallback: number): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, parseRetryAfter, sleep } from '../src/_backoff.ts'
+import { backoffDelay, parseRetryAfter } from '../src/_backoff.ts'
 
 describe('backoffDelay', () => {
   it('doubles the ceiling from the base per attempt and caps it before the jitter', () => {
@@ -28,15 +28,5 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Tue, 24 Nov 2026 09:00:00 GMT', now)).toBe(0)
     expect(parseRetryAfter('soon', now)).toBeUndefined()
     expect(parseRetryAfter(null, now)).toBeUndefined()
-  })
-})
-
-describe('sleep', () => {
-  it('rejects with the abort reason and does not resolve later', async () => {
-    const controller = new AbortController()
-    const pending = sleep(60_000, controller.signal)
-    controller.abort(new Error('stop'))
-    await expect(pending).rejects.toThrow('stop')
-    await expect(sleep(1, AbortSignal.abort('already'))).rejects.toBe('already')
   })
 })

@@ -1,5 +1,10 @@
 import type { EventStreamSource } from '@ssekit/core'
-import { type NodeRequest, type NodeResponse, sendEventStream } from '@ssekit/node'
+import {
+  type NodeRequest,
+  type NodeResponse,
+  type SendEventStreamOptions,
+  startEventStream,
+} from '@ssekit/node'
 import type { Context } from 'hono'
 import type { SseOptions } from './sse.ts'
 
@@ -32,6 +37,11 @@ const ownHeaders = new Set([
   'connection',
 ])
 
+// This module only runs under @hono/node-server, where Node's setImmediate exists; the package's
+// types are runtime-neutral, so it is declared here.
+const nodeSetImmediate = (globalThis as unknown as { setImmediate: (callback: () => void) => void })
+  .setImmediate
+
 /** `@hono/node-server` writes nothing for a response with this header (its `RESPONSE_ALREADY_SENT`). */
 const alreadySentHeader = 'x-hono-already-sent'
 
@@ -60,8 +70,10 @@ export function sendOnNodeServer(
   // headers) without looking for the header above; reading `body` turns it into a real Response.
   void placeholder.body
   // Start once the middleware chain has unwound, so headers middleware adds after `next()` (CORS,
-  // secure headers) are on `c.res` and get sent with the stream's own.
-  setTimeout(() => start(bindings, source, streamOptions, headersOf(c.res)), 0)
+  // secure headers) are on `c.res` and get sent with the stream's own. setImmediate runs after
+  // every pending microtask, as a 0 ms timer would, but in this turn of the event loop and without
+  // a timer per connection.
+  nodeSetImmediate(() => start(bindings, source, streamOptions, headersOf(c.res)))
   return placeholder
 }
 
@@ -73,28 +85,37 @@ function headersOf(response: Response): Record<string, string> {
   return headers
 }
 
-// A module-level function, not a closure inside sendOnNodeServer: the stream's promise lives as
-// long as the connection, and a closure there would keep the whole Hono Context alive with it.
+// A module-level function, not a closure inside sendOnNodeServer: the stream lives as long as the
+// connection, and a closure there would keep the whole Hono Context alive with it.
 function start(
   bindings: NodeServerBindings,
   source: EventStreamSource,
   options: Omit<SseOptions, 'status' | 'headers'>,
   headers: Record<string, string>,
 ): void {
-  // Only a caller mistake (a bad source or option) fails here, thrown or rejected; past the
-  // handler, the only answer left is a 500 (the Web path throws into Hono's onError instead).
-  const fail = (error: unknown): void => {
+  // The pump keeps its options for the stream's life: a stream with neither options nor extra
+  // headers (the common case) passes none, rather than two empty objects per connection.
+  let streamOptions: SendEventStreamOptions | undefined
+  if (hasOwnKeys(headers)) streamOptions = { ...options, headers }
+  else if (hasOwnKeys(options)) streamOptions = options
+  // Nothing here waits for the stream's end (Hono's handler returned long ago), so the stream is
+  // started without sendEventStream's promise. Only a caller mistake (a bad source or option)
+  // fails, and it throws; past the handler, the only answer left is a 500 (the Web path throws
+  // into Hono's onError instead).
+  try {
+    startEventStream(bindings.incoming, bindings.outgoing, source, streamOptions)
+  } catch (error) {
     if (!bindings.outgoing.headersSent) {
       bindings.outgoing.writeHead(500)
       bindings.outgoing.end()
     }
     console.error('@ssekit/hono: could not start the event stream', error)
   }
-  try {
-    sendEventStream(bindings.incoming, bindings.outgoing, source, { ...options, headers }).catch(
-      fail,
-    )
-  } catch (error) {
-    fail(error)
+}
+
+function hasOwnKeys(object: object): boolean {
+  for (const key in object) {
+    if (Object.hasOwn(object, key)) return true
   }
+  return false
 }

@@ -27,8 +27,8 @@ export interface ResponseTarget {
 }
 
 // The response's listeners are shared by every stream: node calls them with the response as
-// `this`, and the response points at its stream under this key. Three closures per connection
-// would cost more than the one property.
+// `this`, and the response points at its stream under this key. A closure per listener and
+// connection would cost more than the one property.
 const streamKey = Symbol('ssekit.response-stream')
 
 interface KeyedTarget {
@@ -43,32 +43,43 @@ function onResponseDone(this: KeyedTarget): void {
   this[streamKey]?.responseClosed()
 }
 
+// Bits of ResponseStream.flags: one small integer instead of a field per boolean.
+/** `end()` was called (or would have been, had the client still been there). */
+const Ended = 1
+/** The client went away before the stream ended. */
+const Gone = 2
+const PumpDone = 4
+const ResponseDone = 8
+const Settled = 16
+/** The source's cleanup ran after settling: `settled` may resolve. */
+const CleanedUp = 64
+/** The shared `drain` listener is on the response (added the first time it is full). */
+const ListensForDrain = 32
+
 /**
  * One event stream on one response: the sink its pump writes to, the state the response's shared
  * listeners resume or cancel that pump from, and its entry in the registry of open streams.
  *
- * A class with its methods on the prototype and one closure per instance (the promise's resolve):
- * an idle connection costs this object and little else.
+ * A class with its methods on the prototype and no closure of its own: an idle connection costs
+ * this object and little else. Its `settled` promise (and the resolve function behind it) is made
+ * when first asked for, which `sendEventStream` does and `@ssekit/hono` does not. It listens for
+ * `close` and `error` only;
+ * `drain` is listened for from the first time the response is full (an idle stream never is), and
+ * `finish` not at all, since node emits `close` after it for HTTP/1 and HTTP/2 responses alike.
  * @internal
  */
 export class ResponseStream implements EventSink, OpenEventStream {
-  readonly settled: Promise<CloseReason>
   /** Set right after construction, once the pump that writes here exists. */
   pump: EventPump | undefined
   private readonly target: ResponseTarget
   private readonly drainTimeout: number | false
   // Kept until written, then dropped.
   private headers: Readonly<Record<string, string>> | undefined
+  private settledPromise: Promise<CloseReason> | undefined
   private resolveSettled: ((reason: CloseReason) => void) | undefined
   private stallTimer: ReturnType<typeof setTimeout> | undefined
   private reason: CloseReason = 'cancel'
-  /** `end()` was called (or would have been, had the client still been there). */
-  private ended = false
-  /** The client went away before the stream ended. */
-  private gone: boolean
-  private pumpDone = false
-  private responseDone = false
-  private isSettled = false
+  private flags: number
 
   constructor(
     request: NodeRequest,
@@ -80,30 +91,44 @@ export class ResponseStream implements EventSink, OpenEventStream {
     this.headers = headers
     this.drainTimeout = drainTimeout
     // The client may have left while the application awaited something before calling us.
-    this.gone = isGone(request, target)
-    // Before the pump's first write, so that the opening bytes are not held by Nagle's algorithm.
-    if (!this.gone) configureSocket(request, target)
-    this.settled = new Promise((resolve) => {
-      this.resolveSettled = resolve
-    })
+    this.flags = isGone(request, target) ? Gone : 0
+    if (this.flags === 0) {
+      // Before the pump's first write, so that the opening bytes are not held by Nagle's algorithm.
+      configureSocket(request, target)
+      // Also before it: node's write path then always sees the response with this property, and
+      // its optimized code is not thrown away at the first write after start() (the first
+      // broadcast to a thousand streams, say).
+      ;(target as KeyedTarget)[streamKey] = this
+    }
+  }
+
+  /** Resolves with the close reason once the stream is over and the source's cleanup ran. */
+  get settled(): Promise<CloseReason> {
+    if (this.settledPromise === undefined) {
+      this.settledPromise =
+        (this.flags & CleanedUp) !== 0
+          ? Promise.resolve(this.reason)
+          : new Promise((resolve) => {
+              this.resolveSettled = resolve
+            })
+    }
+    return this.settledPromise
   }
 
   /** Sends the headers if the pump has not, and starts listening; call once the pump exists. */
   start(): void {
-    if (this.gone) {
+    if ((this.flags & Gone) !== 0) {
       this.responseClosed()
       return
     }
     const target = this.target
     this.writeHead()
-    ;(target as KeyedTarget)[streamKey] = this
-    target.on('drain', onDrain)
-    // 'finish' after our end(); 'close' and 'error' when the client left. Http2ServerResponse
-    // also emits 'finish' for a stream the client reset: responseClosed() tells them apart.
-    target.on('finish', onResponseDone)
+    // 'close' when the client left, and also after 'finish' (our end()) for HTTP/1 and HTTP/2
+    // responses: Http2ServerResponse emits 'finish' and then 'close' for a stream the client
+    // reset, and responseClosed() tells the two apart by whether end() was called.
     target.on('close', onResponseDone)
     target.on('error', onResponseDone)
-    if (!this.isSettled) openEventStreams.add(this)
+    if ((this.flags & Settled) === 0) openEventStreams.add(this)
   }
 
   /**
@@ -115,13 +140,19 @@ export class ResponseStream implements EventSink, OpenEventStream {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (this.gone || this.ended) return false
+    if ((this.flags & (Gone | Ended)) !== 0) return false
     this.writeHead()
     const target = this.target
     const hasRoom = target.write(chunk)
     target.flush?.()
-    if (!hasRoom && this.drainTimeout !== false && this.stallTimer === undefined) {
-      this.stallTimer = setTimeout(destroyStalled, this.drainTimeout, target)
+    if (!hasRoom) {
+      if ((this.flags & ListensForDrain) === 0) {
+        this.flags |= ListensForDrain
+        target.on('drain', onDrain)
+      }
+      if (this.drainTimeout !== false && this.stallTimer === undefined) {
+        this.stallTimer = setTimeout(destroyStalled, this.drainTimeout, target)
+      }
     }
     return hasRoom
   }
@@ -133,7 +164,7 @@ export class ResponseStream implements EventSink, OpenEventStream {
   /** The pump ended (its sink hook; the byte-stream pump calls it with `{ reason }`). */
   onEnd(summary: { reason: CloseReason }): void {
     this.reason = summary.reason
-    this.pumpDone = true
+    this.flags |= PumpDone
     this.settle()
   }
 
@@ -162,13 +193,16 @@ export class ResponseStream implements EventSink, OpenEventStream {
     if (headers === undefined) return
     this.headers = undefined
     this.target.writeHead(200, headers)
+    // Flushed alone rather than with the first chunk: written as one string, node's header is
+    // flattened in place, where a header sent along with a chunk stays a rope of some twenty
+    // strings (about 0.6 KB more) for as long as the response lives.
     this.target.flushHeaders()
   }
 
   private endResponse(): void {
-    if (this.ended) return
-    this.ended = true
-    if (this.gone) return
+    if ((this.flags & Ended) !== 0) return
+    this.flags |= Ended
+    if ((this.flags & Gone) !== 0) return
     this.writeHead()
     this.target.end()
   }
@@ -182,37 +216,45 @@ export class ResponseStream implements EventSink, OpenEventStream {
     this.pump?.resume()
   }
 
-  /** @internal `finish`, `close` or `error` of the response. */
+  /** @internal `close` or `error` of the response. */
   responseClosed(): void {
-    if (this.responseDone) return
-    if (!this.ended) {
-      this.gone = true
+    if ((this.flags & ResponseDone) !== 0) return
+    if ((this.flags & Ended) === 0) {
+      this.flags |= Gone
       const pump = this.pump
-      // Cancelling calls onClose at once; responseDone is set after it, so that settle() runs
+      // Cancelling calls onClose at once; ResponseDone is set after it, so that settle() runs
       // here rather than from inside that call.
       if (pump !== undefined && !pump.closed) void pump.cancel('cancel')
     }
-    this.responseDone = true
+    this.flags |= ResponseDone
     this.settle()
   }
 
   private settle(): void {
-    if (this.isSettled || !this.pumpDone || !this.responseDone) return
-    this.isSettled = true
+    const flags = this.flags
+    if (
+      (flags & Settled) !== 0 ||
+      (flags & (PumpDone | ResponseDone)) !== (PumpDone | ResponseDone)
+    )
+      return
+    this.flags = flags | Settled
     if (this.stallTimer !== undefined) clearTimeout(this.stallTimer)
     const target = this.target
-    target.off('drain', onDrain)
-    target.off('finish', onResponseDone)
+    if ((flags & ListensForDrain) !== 0) target.off('drain', onDrain)
     target.off('close', onResponseDone)
     target.off('error', onResponseDone)
     // Assigned rather than deleted: a delete would turn the response into a slow dictionary object.
     if ((target as KeyedTarget)[streamKey] === this) (target as KeyedTarget)[streamKey] = undefined
     openEventStreams.delete(this)
-    const resolve = this.resolveSettled
-    const reason = this.reason
-    this.resolveSettled = undefined
     // Once the pump has closed, cancel() only returns its cleanup: the source's return().
-    void (this.pump as EventPump).cancel().then(() => resolve?.(reason))
+    void (this.pump as EventPump).cancel().then(() => this.cleanedUp())
+  }
+
+  private cleanedUp(): void {
+    this.flags |= CleanedUp
+    const resolve = this.resolveSettled
+    this.resolveSettled = undefined
+    resolve?.(this.reason)
   }
 }
 

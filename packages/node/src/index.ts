@@ -12,4 +12,4 @@ export type {
   NodeResponse,
   SendEventStreamOptions,
 } from './send-event-stream.ts'
-export { sendEventStream } from './send-event-stream.ts'
+export { sendEventStream, startEventStream } from './send-event-stream.ts'

@@ -134,6 +134,38 @@ export function sendEventStream(
   source: EventStreamSource | ReadableStream<Uint8Array>,
   options: SendEventStreamOptions = noOptions,
 ): Promise<CloseReason> {
+  const stream = startStream(request, response, source, options)
+  return stream === undefined ? Promise.resolve('end') : stream.settled
+}
+
+/**
+ * {@link sendEventStream} for a caller that does not wait for the stream's end: the same stream,
+ * without the promise (and the resolve function it holds) that would live as long as the
+ * connection. What `@ssekit/hono` uses on `@hono/node-server`.
+ *
+ * @throws TypeError when an argument cannot work, as `sendEventStream` does.
+ * @example
+ * ```ts
+ * startEventStream(request, response, ({ lastEventId }) => hub.subscribe('news', { lastEventId }))
+ * ```
+ * @internal
+ */
+export function startEventStream(
+  request: NodeRequest,
+  response: NodeResponse,
+  source: EventStreamSource | ReadableStream<Uint8Array>,
+  options: SendEventStreamOptions = noOptions,
+): void {
+  startStream(request, response, source, options)
+}
+
+/** Starts the stream; `undefined` for a HEAD request, answered with the headers alone. */
+function startStream(
+  request: NodeRequest,
+  response: NodeResponse,
+  source: EventStreamSource | ReadableStream<Uint8Array>,
+  options: SendEventStreamOptions,
+): ResponseStream | undefined {
   const target = response as unknown as ResponseTarget
   const byteStream = isByteStream(source)
   assertArguments(request, target, source, byteStream, options)
@@ -144,7 +176,7 @@ export function sendEventStream(
     // run unchecked (an infinite sync one would block the process): answer the headers, start nothing.
     target.writeHead(200, headers)
     target.end()
-    return Promise.resolve('end')
+    return undefined
   }
 
   const stream = new ResponseStream(request, target, headers, options.drainTimeout ?? 30_000)
@@ -166,7 +198,7 @@ export function sendEventStream(
     )
   }
   stream.start()
-  return stream.settled
+  return stream
 }
 
 function isByteStream(source: unknown): source is ReadableStream<Uint8Array> {

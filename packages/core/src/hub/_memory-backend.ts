@@ -12,6 +12,8 @@ interface StoredEvent {
 
 interface TopicHistory {
   head: number
+  /** The id of event `head`, made once and shared by every subscriber's cursor. */
+  headId: string | undefined
   events: StoredEvent[]
   first: number
   bytes: number
@@ -19,6 +21,13 @@ interface TopicHistory {
 }
 
 const idPattern = /^([0-9a-z]{1,16})-(\d{1,15})$/
+
+/**
+ * A backend that answers at once offers its head under this key: its listeners are live as soon
+ * as `listen()` returns, so a subscription without a resume point can start synchronously.
+ * @internal
+ */
+export const syncKey: unique symbol = Symbol('ssekit.hub.sync') as typeof syncKey
 
 /** The in-process backend behind `createHub()`: a bounded ring of encoded events per topic. */
 export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend {
@@ -47,6 +56,7 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
     if (state === undefined) {
       state = {
         head: 0,
+        headId: undefined,
         events: [],
         first: 0,
         bytes: 0,
@@ -77,6 +87,10 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
   }
 
   const idOf = (sequence: number) => `${epoch}-${sequence}`
+  const headOf = (state: TopicHistory) => {
+    state.headId ??= idOf(state.head)
+    return state.headId
+  }
 
   // Age eviction also runs on topics nobody reads any more: each publish checks two other
   // topics, round robin, so their history is freed without a timer (none of which every runtime
@@ -99,12 +113,13 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
     }
   }
 
-  return {
+  const backend: HubBackend & { [syncKey]: { head(topic: string): string } } = {
     async append(topic, event) {
       const state = topicOf(topic)
       const sequence = state.head + 1
       const stored = createEncodedEvent({ ...event, id: idOf(sequence) })
       state.head = sequence
+      state.headId = stored.id
       const now = Date.now()
       const bytes = encodedFrameOf(stored)?.byteLength ?? 0
       state.events.push({ event: stored, bytes, at: now })
@@ -116,14 +131,17 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
     },
 
     async head(topic) {
-      const state = topicOf(topic)
-      return idOf(state.head)
+      return headOf(topicOf(topic))
+    },
+
+    [syncKey]: {
+      head: (topic: string) => headOf(topicOf(topic)),
     },
 
     async read(topic, afterId, limit): Promise<HubReadResult> {
       const state = topicOf(topic)
       evict(state, Date.now())
-      const head = idOf(state.head)
+      const head = headOf(state)
       const match = isResumableId(afterId) ? idPattern.exec(afterId) : null
       if (match === null || match[1] !== epoch) return { status: 'reset', reason: 'unknown', head }
       const sequence = Number(match[2])
@@ -165,4 +183,5 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
       topics.clear()
     },
   }
+  return backend
 }

@@ -3,6 +3,7 @@ import { createEncodedEvent, encodedFrameOf } from '../encode.ts'
 import { SseError } from '../errors.ts'
 import type { SseEvent } from '../types.ts'
 import { isResumableId } from './_last-event-id.ts'
+import { syncKey } from './_memory-backend.ts'
 import type {
   HubAuthorize,
   HubBackend,
@@ -37,6 +38,22 @@ export interface QueueBound {
 }
 
 type Mode = 'catching-up' | 'live' | 'ended'
+
+// Bits of Subscription.#flags.
+/** Live events are still compared with the cursor (the first one after going live may be old). */
+const Dedupe = 1
+/** A history read is in flight. */
+const Reading = 2
+/** The first read (id-only block, replay or reset) is still to be done. */
+const FirstRead = 4
+/** More live events arrived during a read than the queue bound holds; history has them. */
+const PendingOverflow = 8
+/** Added to its topic's fan-out (so it must be detached at the end). */
+const Attached = 16
+/** Live delivery is guaranteed; reading history before that could miss a publish. */
+const Listening = 32
+/** The consumer took an event since the `wait` policy's timer was last armed. */
+const Consumed = 64
 type Progress = 'caught-up' | 'more' | 'full'
 
 interface Waiter {
@@ -46,6 +63,19 @@ interface Waiter {
 
 const done: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
 const noop = () => {}
+const noEvents: readonly SseEvent[] = Object.freeze([])
+// What `ready` is once the subscription is live: one settled promise for every subscription.
+const live: Promise<void> = Promise.resolve()
+/**
+ * The id-only block of the latest head, shared by the subscriptions that start there together (a
+ * reconnect wave): it is frozen, and a pump never modifies a pre-encoded frame.
+ */
+let idOnlyBlock: SseEvent | undefined
+
+function idOnlyBlockFor(head: string): SseEvent {
+  if (idOnlyBlock?.id !== head) idOnlyBlock = createEncodedEvent({ id: head })
+  return idOnlyBlock
+}
 
 function sizeOf(event: SseEvent): number {
   return encodedFrameOf(event)?.byteLength ?? 0
@@ -63,35 +93,35 @@ function sizeOf(event: SseEvent): number {
  * cursor is what keeps it from arriving twice.
  */
 export class Subscription implements HubSubscription, PullSource {
-  readonly ready: Promise<void>
+  // Until the subscription is live (or failed); then the shared `live` promise is returned.
+  #ready: Promise<void> | undefined
   readonly #host: SubscriptionHost
   readonly #topic: string
   readonly #bound: QueueBound
   readonly #signal: AbortSignal | undefined
   #mode: Mode = 'catching-up'
-  #queue: SseEvent[] = []
+  // The booleans below, as bits of one field: with thousands of subscribers, each field is 8 bytes
+  // per connection.
+  #flags = Dedupe | FirstRead
+  // The oldest queued event in a field of its own, and the rest in an array made only when a
+  // second one waits: a live subscriber read by a pump holds one event at a time, if any.
+  #head: SseEvent | undefined
+  #queue: SseEvent[] | undefined
   #front = 0
   #bytes = 0
   /** Id of the last event queued (or the resume point): live events at or before it are duplicates. */
   #cursor: string | undefined
-  #dedupe = true
-  #reading = false
-  #firstRead = true
   #lastEventId: string | undefined
-  #pending: SseEvent[] = []
+  // Live events collected while history is read; made by the first one.
+  #pending: SseEvent[] | undefined
   #pendingBytes = 0
-  #pendingOverflow = false
   #gap = 0
   #waiter: Waiter | undefined
   /** A pump reading through the pull fast path, waiting for something to be ready. */
   #reader: PullReader | undefined
   #failure: unknown
   #endError: unknown
-  #attached = false
-  /** Set once live delivery is guaranteed; reading history before that could miss a publish. */
-  #listening = false
   #waitTimer: ReturnType<typeof setTimeout> | undefined
-  #consumed = false
   // Made only when there is a signal: an idle subscription should cost no closure it never uses.
   #onAbort: (() => void) | undefined
 
@@ -110,14 +140,24 @@ export class Subscription implements HubSubscription, PullSource {
     this.#bound = bound
     this.#signal = options.signal
     this.#lastEventId = options.lastEventId === '' ? undefined : options.lastEventId
-    this.ready = this.#start(options.request)
-    this.ready.catch(noop)
+    if (!this.#startNow()) {
+      const ready = this.#start(options.request)
+      this.#ready = ready
+      ready.then(() => {
+        if (this.#ready === ready) this.#ready = undefined
+      }, noop)
+    }
     const signal = this.#signal
     if (signal?.aborted) this.#end('abort')
     else if (signal !== undefined) {
       this.#onAbort = () => this.#end('abort')
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
+  }
+
+  /** Settles once live delivery is guaranteed; rejects if subscribing failed. */
+  get ready(): Promise<void> {
+    return this.#ready ?? live
   }
 
   [Symbol.asyncIterator](): this {
@@ -174,25 +214,43 @@ export class Subscription implements HubSubscription, PullSource {
       this.#gap = 0
       return createEncodedEvent({ event: 'gap', data: JSON.stringify(data) })
     }
-    if (this.#front < this.#queue.length) {
-      const event = this.#queue[this.#front] as SseEvent
-      this.#queue[this.#front] = undefined as unknown as SseEvent
-      this.#front++
-      if (this.#front === this.#queue.length) {
-        this.#queue.length = 0
-        this.#front = 0
-      } else if (this.#front > 1024 && this.#front * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#front)
-        this.#front = 0
-      }
+    if (this.#head !== undefined) {
+      const event = this.#takeOldest()
       const size = sizeOf(event)
       this.#bytes -= size
       this.#host.counters.queuedBytes -= size
-      this.#consumed = true
+      this.#flags |= Consumed
       if (this.#mode === 'catching-up' && this.#belowLowWater()) void this.#refill()
       return event
     }
     return undefined
+  }
+
+  /** How many events are queued. */
+  #queued(): number {
+    if (this.#head === undefined) return 0
+    return this.#queue === undefined ? 1 : 1 + this.#queue.length - this.#front
+  }
+
+  /** Removes and returns the oldest queued event; call only when one is queued. */
+  #takeOldest(): SseEvent {
+    const event = this.#head as SseEvent
+    const queue = this.#queue
+    if (queue !== undefined && this.#front < queue.length) {
+      this.#head = queue[this.#front]
+      queue[this.#front] = undefined as unknown as SseEvent
+      this.#front++
+      if (this.#front === queue.length) {
+        queue.length = 0
+        this.#front = 0
+      } else if (this.#front > 1024 && this.#front * 2 > queue.length) {
+        this.#queue = queue.slice(this.#front)
+        this.#front = 0
+      }
+    } else {
+      this.#head = undefined
+    }
+    return event
   }
 
   /** Wakes a pump waiting on the pull fast path; it pulls synchronously, inside this call. */
@@ -206,23 +264,28 @@ export class Subscription implements HubSubscription, PullSource {
   /** Called by the hub for every live event of the topic, in id order. */
   deliver(event: SseEvent): void {
     if (this.#mode === 'live') {
-      if (this.#dedupe) {
+      if ((this.#flags & Dedupe) !== 0) {
         if (this.#compare(event.id, this.#cursor) <= 0) return
         // Ids only ever grow from here, so later events skip the comparison.
-        this.#dedupe = false
+        this.#flags &= ~Dedupe
       }
       this.#offer(event)
-    } else if (this.#mode === 'catching-up' && this.#reading && !this.#pendingOverflow) {
+    } else if (
+      this.#mode === 'catching-up' &&
+      (this.#flags & Reading) !== 0 &&
+      (this.#flags & PendingOverflow) === 0
+    ) {
       const size = sizeOf(event)
       if (
-        this.#pending.length >= this.#bound.maxEvents ||
+        (this.#pending?.length ?? 0) >= this.#bound.maxEvents ||
         this.#pendingBytes + size > this.#bound.maxBytes
       ) {
         // The read in flight will be followed by another one; history has these events.
-        this.#pendingOverflow = true
-        this.#pending = []
+        this.#flags |= PendingOverflow
+        this.#pending = undefined
         this.#pendingBytes = 0
       } else {
+        this.#pending ??= []
         this.#pending.push(event)
         this.#pendingBytes += size
       }
@@ -232,6 +295,38 @@ export class Subscription implements HubSubscription, PullSource {
   /** Ends the subscription from the hub's side (`close()`). */
   close(): void {
     this.#end('close')
+  }
+
+  /**
+   * Starts a subscription without a resume point on a backend that answers at once (the memory
+   * backend), with no `authorize`: attached, its id-only block queued and live within the
+   * constructor, so it costs no promise, and a publish right after `subscribe()` reaches it.
+   * Whether it did; otherwise {@link Subscription.#start} runs.
+   */
+  #startNow(): boolean {
+    const host = this.#host
+    const backend = host.backend as Partial<Record<typeof syncKey, { head(topic: string): string }>>
+    const sync = backend[syncKey]
+    if (sync === undefined || host.authorize !== undefined || this.#lastEventId !== undefined) {
+      return false
+    }
+    this.#flags |= Attached
+    void host.attach(this.#topic, this)
+    this.#flags |= Listening
+    this.#flags &= ~FirstRead
+    const head = sync.head(this.#topic)
+    this.#push(idOnlyBlockFor(head))
+    this.#cursor = head
+    this.#goLive()
+    const { onSubscribe } = host.hooks
+    if (onSubscribe !== undefined) {
+      // After subscribe() returned, as on the asynchronous path.
+      void live.then(() => {
+        if (this.#ended()) return
+        onSubscribe({ topic: this.#topic, subscribers: host.subscribersOf(this.#topic) })
+      })
+    }
+    return true
   }
 
   async #start(request: unknown): Promise<void> {
@@ -247,10 +342,10 @@ export class Subscription implements HubSubscription, PullSource {
         }
       }
       if (this.#ended()) return
-      this.#attached = true
+      this.#flags |= Attached
       await host.attach(this.#topic, this)
       if (this.#ended()) return
-      this.#listening = true
+      this.#flags |= Listening
       await this.#refill()
       if (this.#ended()) {
         if (this.#endError !== undefined) throw this.#endError
@@ -264,18 +359,23 @@ export class Subscription implements HubSubscription, PullSource {
   }
 
   async #refill(): Promise<void> {
-    if (this.#reading || !this.#listening || this.#mode !== 'catching-up') return
-    this.#reading = true
+    if (
+      (this.#flags & Reading) !== 0 ||
+      (this.#flags & Listening) === 0 ||
+      this.#mode !== 'catching-up'
+    )
+      return
+    this.#flags |= Reading
     const { backend } = this.#host
     try {
       while (this.#mode === 'catching-up') {
-        const room = this.#bound.maxEvents - (this.#queue.length - this.#front)
+        const room = this.#bound.maxEvents - this.#queued()
         if (room <= 0 || this.#bytes >= this.#bound.maxBytes) break
-        this.#pending = []
+        this.#pending = undefined
         this.#pendingBytes = 0
-        this.#pendingOverflow = false
+        this.#flags &= ~PendingOverflow
         let progress: Progress
-        if (this.#firstRead) {
+        if ((this.#flags & FirstRead) !== 0) {
           progress = await this.#readFirst(room)
         } else {
           const result = await backend.read(this.#topic, this.#cursor as string, room)
@@ -286,10 +386,10 @@ export class Subscription implements HubSubscription, PullSource {
         if (progress === 'full') break
         if (
           progress === 'caught-up' &&
-          !this.#pendingOverflow &&
-          this.#take(this.#pending, Number.POSITIVE_INFINITY) === 'caught-up'
+          (this.#flags & PendingOverflow) === 0 &&
+          this.#take(this.#pending ?? noEvents, Number.POSITIVE_INFINITY) === 'caught-up'
         ) {
-          this.#pending = []
+          this.#pending = undefined
           this.#pendingBytes = 0
           this.#goLive()
         }
@@ -304,7 +404,7 @@ export class Subscription implements HubSubscription, PullSource {
             }),
       )
     } finally {
-      this.#reading = false
+      this.#flags &= ~Reading
     }
   }
 
@@ -312,12 +412,12 @@ export class Subscription implements HubSubscription, PullSource {
   async #readFirst(room: number): Promise<Progress> {
     const { backend, counters, hooks } = this.#host
     const lastEventId = this.#lastEventId
-    this.#firstRead = false
+    this.#flags &= ~FirstRead
     if (lastEventId === undefined) {
       const head = await backend.head(this.#topic)
       if (this.#mode !== 'catching-up') return 'more'
       // An id-only block: the client now has a Last-Event-ID even if it drops before any event.
-      this.#push(createEncodedEvent({ id: head }))
+      this.#push(idOnlyBlockFor(head))
       this.#cursor = head
       return 'caught-up'
     }
@@ -359,7 +459,7 @@ export class Subscription implements HubSubscription, PullSource {
 
   #goLive(): void {
     this.#mode = 'live'
-    this.#dedupe = true
+    this.#flags |= Dedupe
     if (this.#waitTimer !== undefined) {
       clearTimeout(this.#waitTimer)
       this.#waitTimer = undefined
@@ -386,9 +486,7 @@ export class Subscription implements HubSubscription, PullSource {
     if (policy === 'drop-oldest') {
       let dropped = 0
       while (!this.#fits(size)) {
-        const oldest = this.#queue[this.#front] as SseEvent
-        this.#queue[this.#front] = undefined as unknown as SseEvent
-        this.#front++
+        const oldest = this.#takeOldest()
         const oldestSize = sizeOf(oldest)
         this.#bytes -= oldestSize
         counters.queuedBytes -= oldestSize
@@ -405,7 +503,7 @@ export class Subscription implements HubSubscription, PullSource {
       // Stop taking live events; the consumer catches up from history (after `cursor`, the last
       // event it was given) once it drains, so the queue stays within its bound and nobody waits.
       this.#mode = 'catching-up'
-      this.#consumed = false
+      this.#flags &= ~Consumed
       this.#armWaitTimer()
       return
     }
@@ -414,7 +512,7 @@ export class Subscription implements HubSubscription, PullSource {
 
   /** Whether an event of `size` bytes may join the queue; a lone event always may, however big. */
   #fits(size: number): boolean {
-    const queued = this.#queue.length - this.#front
+    const queued = this.#queued()
     return (
       queued === 0 || (queued < this.#bound.maxEvents && this.#bytes + size <= this.#bound.maxBytes)
     )
@@ -425,11 +523,11 @@ export class Subscription implements HubSubscription, PullSource {
     const check = () => {
       this.#waitTimer = undefined
       if (this.#mode !== 'catching-up') return
-      if (!this.#consumed) {
+      if ((this.#flags & Consumed) === 0) {
         this.#disconnect()
         return
       }
-      this.#consumed = false
+      this.#flags &= ~Consumed
       this.#waitTimer = setTimeout(check, this.#bound.waitTimeout)
     }
     this.#waitTimer = setTimeout(check, this.#bound.waitTimeout)
@@ -449,10 +547,7 @@ export class Subscription implements HubSubscription, PullSource {
   }
 
   #belowLowWater(): boolean {
-    return (
-      (this.#queue.length - this.#front) * 2 <= this.#bound.maxEvents &&
-      this.#bytes * 2 <= this.#bound.maxBytes
-    )
+    return this.#queued() * 2 <= this.#bound.maxEvents && this.#bytes * 2 <= this.#bound.maxBytes
   }
 
   /** Queues (or hands to a waiting `next()`) an event produced by the subscription itself. */
@@ -468,7 +563,11 @@ export class Subscription implements HubSubscription, PullSource {
   }
 
   #enqueue(event: SseEvent, size: number): void {
-    this.#queue.push(event)
+    if (this.#head === undefined) this.#head = event
+    else {
+      this.#queue ??= []
+      this.#queue.push(event)
+    }
     this.#bytes += size
     this.#host.counters.queuedBytes += size
   }
@@ -487,15 +586,16 @@ export class Subscription implements HubSubscription, PullSource {
     this.#mode = 'ended'
     this.#endError = error
     this.#host.counters.queuedBytes -= this.#bytes
-    this.#queue = []
+    this.#head = undefined
+    this.#queue = undefined
     this.#front = 0
     this.#bytes = 0
-    this.#pending = []
+    this.#pending = undefined
     this.#gap = 0
     if (this.#waitTimer !== undefined) clearTimeout(this.#waitTimer)
     this.#waitTimer = undefined
     if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort)
-    if (this.#attached) this.#host.detach(this.#topic, this, reason)
+    if ((this.#flags & Attached) !== 0) this.#host.detach(this.#topic, this, reason)
     const waiter = this.#waiter
     this.#waiter = undefined
     if (waiter === undefined) {
