@@ -41,7 +41,7 @@ const COLON = 58
 export function createParser(options: ParserOptions): EventStreamParser {
   // (null gets the TypeError of the destructuring below.)
   if (typeof options !== 'object') {
-    throw new TypeError('createParser takes an options object: createParser({ onEvent: fn })')
+    throw new TypeError('createParser needs options: createParser({ onEvent: fn })')
   }
   // Everything lives in this closure rather than on an object: V8 keeps no map for it that a GC
   // could collect between two streams (which would throw away the optimised code), and the
@@ -152,6 +152,8 @@ export function createParser(options: ParserOptions): EventStreamParser {
     let lineFeed = text.indexOf('\n', position)
     // Searched again only once passed, so a CR-free stream pays one search per chunk.
     let carriageReturn = text.indexOf('\r', position)
+    // One search per chunk spares every `id:` line its own.
+    const noNul = text.indexOf('\0', position) === -1
     if (lineFeed === -1 && carriageReturn === -1) {
       // V8 and JavaScriptCore append strings as ropes, flattened once when the line ends: a line
       // fed a few bytes at a time is still O(n).
@@ -224,7 +226,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
           text.charCodeAt(position + 2) === COLON
         ) {
           const value = valueAfter(text, position + 2, end)
-          if (!value.includes('\0')) id = value
+          if (noNul || !value.includes('\0')) id = value
         } else if (
           first === 101 &&
           text.charCodeAt(position + 1) === 118 &&
@@ -261,7 +263,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
     feed,
     reset(resetOptions) {
       restart()
-      if (resetOptions?.lastEventId !== undefined) lastEventId = resetOptions.lastEventId
+      lastEventId = resetOptions?.lastEventId ?? lastEventId
     },
     get lastEventId() {
       return lastEventId
