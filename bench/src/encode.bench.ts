@@ -213,7 +213,7 @@ function ratioCheck(
 }
 
 export async function runEncode(options: BenchOptions): Promise<Section> {
-  const rounds = bySize(options.scale, { full: 3, quick: 2, smoke: 1 })
+  const rounds = bySize(options.scale, { full: 5, quick: 2, smoke: 1 })
   const budgetMs = bySize(options.scale, { full: 100, quick: 50, smoke: 1 })
   const blocks: string[] = []
   const checks: Check[] = []

@@ -382,7 +382,7 @@ function check(
 }
 
 export async function runParse(options: BenchOptions): Promise<Section> {
-  const rounds = bySize(options.scale, { full: 3, quick: 2, smoke: 1 })
+  const rounds = bySize(options.scale, { full: 5, quick: 2, smoke: 1 })
   const budgetMs = bySize(options.scale, { full: 60, quick: 40, smoke: 1 })
   const blocks: string[] = []
   const checks: Check[] = []
