@@ -103,6 +103,7 @@ export class SseError extends Error {
    * ```
    */
   static isInstance(value: unknown): value is SseError {
-    return typeof value === 'object' && (value as Record<symbol, unknown> | null)?.[marker] === true
+    // Reading a symbol off a primitive is harmless (it is undefined), so no typeof check.
+    return (value as Record<symbol, unknown> | null | undefined)?.[marker] === true
   }
 }
