@@ -76,7 +76,8 @@ export async function interleave<Result>(
           // Without --expose-gc (the smoke test), no GC rather than mitata's slow fallback.
           const stats = await measure(run, {
             min_samples: 3,
-            max_samples: 7,
+            // Enough samples that one GC or JIT pause does not move the median of a short pass.
+            max_samples: 40,
             min_cpu_time: options.budgetMs * 1e6,
             warmup_samples: 1,
             gc: gc ?? false,

@@ -152,8 +152,6 @@ export function createParser(options: ParserOptions): EventStreamParser {
     let lineFeed = text.indexOf('\n', position)
     // Searched again only once passed, so a CR-free stream pays one search per chunk.
     let carriageReturn = text.indexOf('\r', position)
-    // One search per chunk spares every `id:` line its own.
-    const noNul = text.indexOf('\0', position) === -1
     if (lineFeed === -1 && carriageReturn === -1) {
       // V8 and JavaScriptCore append strings as ropes, flattened once when the line ends: a line
       // fed a few bytes at a time is still O(n).
@@ -164,6 +162,8 @@ export function createParser(options: ParserOptions): EventStreamParser {
       return
     }
     eventStart = -1
+    // One search per chunk spares every `id:` line its own.
+    const noNul = text.indexOf('\0', position) === -1
     let end =
       carriageReturn !== -1 && (lineFeed === -1 || carriageReturn < lineFeed)
         ? carriageReturn

@@ -148,7 +148,7 @@ export function sendEventStream(
  * ```ts
  * startEventStream(request, response, ({ lastEventId }) => hub.subscribe('news', { lastEventId }))
  * ```
- * @internal
+ * @public
  */
 export function startEventStream(
   request: NodeRequest,
