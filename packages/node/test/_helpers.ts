@@ -1,6 +1,13 @@
-import { request as httpRequest, type IncomingMessage, type Server } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { Http2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
+import type { EventStreamSource } from '@ssekit/core'
 import { withTimeout } from '@ssekit/test-support'
 
 /** A server listening on a free loopback port. */
@@ -136,4 +143,25 @@ export function connect(
     5_000,
     `connect ${url}`,
   )
+}
+
+/**
+ * A node:http server whose every stream says `hello` and then waits for its signal; `returned`
+ * counts the sources whose cleanup ran. `start` is `sendEventStream` or `startEventStream`.
+ */
+export function createHelloServer(
+  start: (request: IncomingMessage, response: ServerResponse, source: EventStreamSource) => unknown,
+): { server: Server; returned: () => number } {
+  let returned = 0
+  const server = createServer((request, response) => {
+    start(request, response, async function* ({ signal }) {
+      try {
+        yield { data: 'hello' }
+        await new Promise((resolve) => signal.addEventListener('abort', resolve))
+      } finally {
+        returned++
+      }
+    })
+  })
+  return { server, returned: () => returned }
 }

@@ -3,24 +3,14 @@ import { closeEventStreams, sendEventStream } from '@ssekit/node'
 import { deferred, withTimeout } from '@ssekit/test-support'
 import { describe, expect, it } from 'vitest'
 import { openEventStreams } from '../src/_registry.ts'
-import { connect, listen } from './_helpers.ts'
+import { connect, createHelloServer, listen } from './_helpers.ts'
 
 describe('closeEventStreams', () => {
   it('ends every stream with its own jittered retry and a final event, then settles', async () => {
     const settlements: Promise<string>[] = []
-    let returned = 0
-    const server = createServer((request, response) => {
-      settlements.push(
-        sendEventStream(request, response, async function* ({ signal }) {
-          try {
-            yield { data: 'hello' }
-            await new Promise((resolve) => signal.addEventListener('abort', resolve))
-          } finally {
-            returned++
-          }
-        }),
-      )
-    })
+    const { server, returned } = createHelloServer((request, response, source) =>
+      settlements.push(sendEventStream(request, response, source)),
+    )
     const { url, close } = await listen(server)
     try {
       const clients = await Promise.all(Array.from({ length: 5 }, () => connect(url)))
@@ -55,7 +45,7 @@ describe('closeEventStreams', () => {
       // Five draws from 1 000 values all equal has a chance of 1e-12.
       expect(new Set(retries).size).toBeGreaterThan(1)
       expect(await Promise.all(settlements)).toEqual(Array(5).fill('shutdown'))
-      expect(returned).toBe(5)
+      expect(returned()).toBe(5)
       expect(openEventStreams.size).toBe(0)
     } finally {
       await close()

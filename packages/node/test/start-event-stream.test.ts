@@ -1,25 +1,14 @@
-import { createServer } from 'node:http'
 import { closeEventStreams, startEventStream } from '@ssekit/node'
 import { withTimeout } from '@ssekit/test-support'
 import { describe, expect, it } from 'vitest'
 import { openEventStreams } from '../src/_registry.ts'
-import { connect, listen } from './_helpers.ts'
+import { connect, createHelloServer, listen } from './_helpers.ts'
 
 // startEventStream (what @ssekit/hono uses) makes no settled promise per stream; the registry's
 // `settled` is made when closeEventStreams asks for it, and must still settle.
 describe('startEventStream', () => {
   it('serves the stream, and closeEventStreams still ends it cleanly and sees it settle', async () => {
-    let returned = 0
-    const server = createServer((request, response) => {
-      startEventStream(request, response, async function* ({ signal }) {
-        try {
-          yield { data: 'hello' }
-          await new Promise((resolve) => signal.addEventListener('abort', resolve))
-        } finally {
-          returned++
-        }
-      })
-    })
+    const { server, returned } = createHelloServer(startEventStream)
     const { url, close } = await listen(server)
     try {
       const clients = await Promise.all(Array.from({ length: 3 }, () => connect(url)))
@@ -35,7 +24,7 @@ describe('startEventStream', () => {
         expect(await client.nextFrame('the retry hint')).toMatch(/^retry: \d+$/)
         expect(await client.ended('a clean end')).toBe('')
       }
-      expect(returned).toBe(3)
+      expect(returned()).toBe(3)
       expect(openEventStreams.size).toBe(0)
     } finally {
       await close()
