@@ -1,7 +1,10 @@
 /**
  * @internal Exponential backoff with full jitter applied after the cap: the ceiling doubles from
  * `baseMs` per attempt up to `maxMs`, and the delay is uniform in [0, ceiling]. Jitter after the cap
- * keeps a fleet that hit the cap together from reconnecting in step.
+ * keeps a fleet that hit the cap together from reconnecting in step. The first attempt keeps the
+ * server's reconnection time even when it is 0; later ones grow from at least
+ * {@link minGrowthMs}, so a server that sends `retry: 0` and then keeps failing cannot make a
+ * client reconnect in a tight loop.
  */
 export function backoffDelay(
   attempt: number,
@@ -9,9 +12,12 @@ export function backoffDelay(
   maxMs: number,
   random: () => number,
 ): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1))
-  return Math.floor(random() * ceiling)
+  const ceiling = attempt > 1 ? Math.max(baseMs, minGrowthMs) * 2 ** (attempt - 1) : baseMs
+  return Math.floor(random() * Math.min(maxMs, ceiling))
 }
+
+/** @internal The base that consecutive failed attempts grow from at the least, in milliseconds. */
+export const minGrowthMs = 100
 
 /**
  * @internal Milliseconds a `Retry-After` header asks for (delta-seconds or an HTTP date), or

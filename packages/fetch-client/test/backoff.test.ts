@@ -19,6 +19,15 @@ describe('backoffDelay', () => {
   })
 })
 
+describe('backoffDelay with retry: 0', () => {
+  it('reconnects at once the first time, then grows from 100 ms so failures cannot spin', () => {
+    const top = () => 0.999_999
+    expect([1, 2, 3, 4, 12].map((attempt) => backoffDelay(attempt, 0, 30_000, top))).toEqual([
+      0, 199, 399, 799, 29_999,
+    ])
+  })
+})
+
 describe('parseRetryAfter', () => {
   it('reads delta-seconds and HTTP dates, and ignores junk', () => {
     const now = Date.parse('Tue, 24 Nov 2026 10:00:00 GMT')

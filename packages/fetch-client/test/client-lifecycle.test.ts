@@ -152,4 +152,20 @@ describe('fetchEventStream lifecycle', () => {
     })
     expect(cancelled).toBe(true)
   })
+
+  it('a server that sends retry: 0 and closes at once is not reconnected to in a tight loop', async () => {
+    let requests = 0
+    const fetch = async (): Promise<Response> => {
+      requests++
+      return streamOf('retry: 0\n\n')
+    }
+    const client = fetchEventStream('http://127.0.0.1/', { fetch })
+    const pending = client.next().catch(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    client.close()
+    await withTimeout(pending, 1000, 'close ends the iteration')
+    // Spinning, this is thousands; growing from 100 ms, a handful.
+    expect(requests).toBeGreaterThan(1)
+    expect(requests).toBeLessThan(50)
+  })
 })
