@@ -1,22 +1,25 @@
 /**
  * @internal Exponential backoff with full jitter applied after the cap: the ceiling doubles from
  * `baseMs` per attempt up to `maxMs`, and the delay is uniform in [0, ceiling]. Jitter after the cap
- * keeps a fleet that hit the cap together from reconnecting in step. The first attempt keeps the
- * server's reconnection time even when it is 0; later ones grow from at least
- * {@link minGrowthMs}, so a server that sends `retry: 0` and then keeps failing cannot make a
- * client reconnect in a tight loop.
+ * keeps a fleet that hit the cap together from reconnecting in step. The first attempt keeps
+ * `baseMs` even when it is 0; later ones grow from at least `minBaseMs`, so a server that sends
+ * `retry: 0` and then keeps failing cannot make a client reconnect in a tight loop.
  */
 export function backoffDelay(
   attempt: number,
   baseMs: number,
   maxMs: number,
   random: () => number,
+  minBaseMs = 0,
 ): number {
-  const ceiling = attempt > 1 ? Math.max(baseMs, minGrowthMs) * 2 ** (attempt - 1) : baseMs
+  const ceiling = attempt > 1 ? Math.max(baseMs, minBaseMs) * 2 ** (attempt - 1) : baseMs
   return Math.floor(random() * Math.min(maxMs, ceiling))
 }
 
-/** @internal The base that consecutive failed attempts grow from at the least, in milliseconds. */
+/**
+ * @internal The least base that consecutive failed attempts grow from when the server's `retry:`
+ * is below it, in milliseconds (unless the client's own `retryMs` is lower still).
+ */
 export const minGrowthMs = 100
 
 /**

@@ -1,5 +1,5 @@
 import { type EventMap as CoreEventMap, SseError } from '@ssekit/core'
-import { backoffDelay, parseRetryAfter } from './_backoff.ts'
+import { backoffDelay, minGrowthMs, parseRetryAfter } from './_backoff.ts'
 import { createParser } from './parse.ts'
 import type { ServerSentEvent } from './types.ts'
 
@@ -442,6 +442,9 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
                 serverRetryMs ?? retryMs,
                 Math.max(maxRetryMs, serverRetryMs ?? 0),
                 Math.random,
+                // A server's `retry: 0` must not make failures spin; a low `retryMs` is the
+                // caller's own choice.
+                Math.min(retryMs, minGrowthMs),
               )
             retryAfterMs = undefined
             onRetry?.({ attempt, delayMs, error })

@@ -20,11 +20,13 @@ describe('backoffDelay', () => {
 })
 
 describe('backoffDelay with retry: 0', () => {
-  it('reconnects at once the first time, then grows from 100 ms so failures cannot spin', () => {
+  it('reconnects at once the first time, then grows from the floor so failures cannot spin', () => {
     const top = () => 0.999_999
-    expect([1, 2, 3, 4, 12].map((attempt) => backoffDelay(attempt, 0, 30_000, top))).toEqual([
+    expect([1, 2, 3, 4, 12].map((attempt) => backoffDelay(attempt, 0, 30_000, top, 100))).toEqual([
       0, 199, 399, 799, 29_999,
     ])
+    // Without a floor (a caller who set retryMs: 0 asked for it), the base stays as it is.
+    expect(backoffDelay(5, 0, 30_000, top)).toBe(0)
   })
 })
 
