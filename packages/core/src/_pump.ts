@@ -674,13 +674,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     if (typeof event === 'object' && event !== null) {
       const frame = encodedFrameOf(event)
       if (frame !== undefined) {
-        // A lone frame (a hub's live event) gets an array of its exact size, not one grown by push.
-        if (this.parts === undefined && this.text === '') {
-          this.parts = [frame]
-          this.partsBytes += frame.byteLength
-        } else {
-          this.appendPart(frame)
-        }
+        this.appendPart(frame)
         this.batchEvents++
         return
       }
@@ -700,6 +694,13 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
 
   /** Ends the text gathered so far and adds `part` after it, to be encoded apart (see flush). */
   private appendPart(part: string | Uint8Array): void {
+    const size = typeof part === 'string' ? part.length : part.byteLength
+    if (this.parts === undefined && this.text === '') {
+      // A lone part (a hub's live event) gets an array of its exact size, not one grown by push.
+      this.parts = [part]
+      this.partsBytes += size
+      return
+    }
     if (this.parts === undefined) this.parts = []
     const parts = this.parts
     if (this.text !== '') {
@@ -708,7 +709,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
       this.text = ''
     }
     parts.push(part)
-    this.partsBytes += typeof part === 'string' ? part.length : part.byteLength
+    this.partsBytes += size
   }
 
   /** Writes the gathered frames as one chunk. */

@@ -84,6 +84,14 @@ export function createParser(options: ParserOptions): EventStreamParser {
     data = type = id = undefined
   }
 
+  /** A `data` line's value, whose line began at `from` in the text being parsed. */
+  const addData = (value: string, from: number): void => {
+    if (data === undefined) {
+      data = value
+      eventStart = from
+    } else data = `${data}\n${value}`
+  }
+
   /** One line, `text[from, end)`, not blank: the rare fields, and a line split across chunks. */
   const processLine = (text: string, from: number, end: number): void => {
     // Field names are short: scanning them here beats a search call.
@@ -96,10 +104,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
     }
     switch (text.slice(from, colon)) {
       case 'data':
-        if (data === undefined) {
-          data = value
-          eventStart = from
-        } else data = `${data}\n${value}`
+        addData(value, from)
         return
       case 'id':
         if (!value.includes('\0')) id = value
@@ -215,11 +220,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
           text.charCodeAt(position + 4) === COLON
         ) {
           // `data:`, the hot path: no field name to slice. (The line end is never a space.)
-          const value = valueAfter(text, position + 4, end)
-          if (data === undefined) {
-            data = value
-            eventStart = position
-          } else data = `${data}\n${value}`
+          addData(valueAfter(text, position + 4, end), position)
         } else if (
           first === 105 &&
           text.charCodeAt(position + 1) === 100 &&

@@ -63,9 +63,8 @@ const ListensForDrain = 32
  * A class with its methods on the prototype and no closure of its own: an idle connection costs
  * this object and little else. Its `settled` promise (and the resolve function behind it) is made
  * when first asked for, which `sendEventStream` does and `@ssekit/hono` does not. It listens for
- * `close` and `error` only;
- * `drain` is listened for from the first time the response is full (an idle stream never is), and
- * `finish` not at all, since node emits `close` after it for HTTP/1 and HTTP/2 responses alike.
+ * `close` and `error` only; `drain` from the first time the response is full (an idle stream never
+ * is), and `finish` not at all, since node emits `close` after it for HTTP/1 and HTTP/2 alike.
  * @internal
  */
 export class ResponseStream implements EventSink, OpenEventStream {

@@ -2,6 +2,7 @@ import { createEncodedEvent, encodedFrameOf } from '../encode.ts'
 import { SseError } from '../errors.ts'
 import type { SseEvent } from '../types.ts'
 import { isResumableId } from './_last-event-id.ts'
+import { type SyncHead, syncKey } from './_subscription.ts'
 import type { HubBackend, HubHistoryOptions, HubListener, HubReadResult } from './types.ts'
 
 interface StoredEvent {
@@ -21,13 +22,6 @@ interface TopicHistory {
 }
 
 const idPattern = /^([0-9a-z]{1,16})-(\d{1,15})$/
-
-/**
- * A backend that answers at once offers its head under this key: its listeners are live as soon
- * as `listen()` returns, so a subscription without a resume point can start synchronously.
- * @internal
- */
-export const syncKey: unique symbol = Symbol('ssekit.hub.sync') as typeof syncKey
 
 /** The in-process backend behind `createHub()`: a bounded ring of encoded events per topic. */
 export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend {
@@ -113,7 +107,7 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
     }
   }
 
-  const backend: HubBackend & { [syncKey]: { head(topic: string): string } } = {
+  const backend: HubBackend & { [syncKey]: SyncHead } = {
     async append(topic, event) {
       const state = topicOf(topic)
       const sequence = state.head + 1

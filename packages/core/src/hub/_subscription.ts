@@ -3,7 +3,6 @@ import { createEncodedEvent, encodedFrameOf } from '../encode.ts'
 import { SseError } from '../errors.ts'
 import type { SseEvent } from '../types.ts'
 import { isResumableId } from './_last-event-id.ts'
-import { syncKey } from './_memory-backend.ts'
 import type {
   HubAuthorize,
   HubBackend,
@@ -38,6 +37,19 @@ export interface QueueBound {
 }
 
 type Mode = 'catching-up' | 'live' | 'ended'
+
+/**
+ * A backend that answers at once (the memory backend) offers its head under {@link syncKey}: its
+ * listeners are live as soon as `listen()` returns, so a subscription without a resume point can
+ * start synchronously.
+ * @internal
+ */
+export interface SyncHead {
+  head(topic: string): string
+}
+
+/** @internal The key of a backend's {@link SyncHead}. */
+export const syncKey: unique symbol = Symbol('ssekit.hub.sync') as typeof syncKey
 
 // Bits of Subscription.#flags.
 /** Live events are still compared with the cursor (the first one after going live may be old). */
@@ -305,8 +317,7 @@ export class Subscription implements HubSubscription, PullSource {
    */
   #startNow(): boolean {
     const host = this.#host
-    const backend = host.backend as Partial<Record<typeof syncKey, { head(topic: string): string }>>
-    const sync = backend[syncKey]
+    const sync = (host.backend as { [syncKey]?: SyncHead })[syncKey]
     if (sync === undefined || host.authorize !== undefined || this.#lastEventId !== undefined) {
       return false
     }
@@ -314,19 +325,30 @@ export class Subscription implements HubSubscription, PullSource {
     void host.attach(this.#topic, this)
     this.#flags |= Listening
     this.#flags &= ~FirstRead
-    const head = sync.head(this.#topic)
-    this.#push(idOnlyBlockFor(head))
-    this.#cursor = head
+    this.#startAt(sync.head(this.#topic))
     this.#goLive()
-    const { onSubscribe } = host.hooks
-    if (onSubscribe !== undefined) {
+    if (host.hooks.onSubscribe !== undefined) {
       // After subscribe() returned, as on the asynchronous path.
       void live.then(() => {
-        if (this.#ended()) return
-        onSubscribe({ topic: this.#topic, subscribers: host.subscribersOf(this.#topic) })
+        if (!this.#ended()) this.#announce()
       })
     }
     return true
+  }
+
+  /**
+   * No resume point: an id-only block, so the client has a Last-Event-ID even if it drops before
+   * any event.
+   */
+  #startAt(head: string): void {
+    this.#push(idOnlyBlockFor(head))
+    this.#cursor = head
+  }
+
+  /** Tells the `onSubscribe` hook. */
+  #announce(): void {
+    const host = this.#host
+    host.hooks.onSubscribe?.({ topic: this.#topic, subscribers: host.subscribersOf(this.#topic) })
   }
 
   async #start(request: unknown): Promise<void> {
@@ -351,7 +373,7 @@ export class Subscription implements HubSubscription, PullSource {
         if (this.#endError !== undefined) throw this.#endError
         return
       }
-      host.hooks.onSubscribe?.({ topic: this.#topic, subscribers: host.subscribersOf(this.#topic) })
+      this.#announce()
     } catch (error) {
       this.#end('error', error)
       throw error
@@ -416,9 +438,7 @@ export class Subscription implements HubSubscription, PullSource {
     if (lastEventId === undefined) {
       const head = await backend.head(this.#topic)
       if (this.#mode !== 'catching-up') return 'more'
-      // An id-only block: the client now has a Last-Event-ID even if it drops before any event.
-      this.#push(idOnlyBlockFor(head))
-      this.#cursor = head
+      this.#startAt(head)
       return 'caught-up'
     }
     const result = isResumableId(lastEventId)
