@@ -180,6 +180,26 @@ const encoder = new TextEncoder()
 // Node, where it also carries async context.
 const resolved = Promise.resolve()
 const openingComment = encoder.encode(':\n\n')
+
+// The last first chunk, with its opening: streams subscribing to one topic in a row all start
+// with the same opening and the hub's same id-only block, so they can share these bytes too.
+let lastOpening: Uint8Array | undefined
+let lastFirstChunk: Uint8Array | undefined
+let lastJoined: Uint8Array | undefined
+
+/** `opening` and `chunk` in one chunk; shared with other streams when `shared` (see sharesChunks). */
+function withOpening(opening: Uint8Array, chunk: Uint8Array, shared: boolean): Uint8Array {
+  if (shared && chunk === lastFirstChunk && opening === lastOpening) return lastJoined as Uint8Array
+  const joined = new Uint8Array(opening.byteLength + chunk.byteLength)
+  joined.set(opening)
+  joined.set(chunk, opening.byteLength)
+  if (shared) {
+    lastOpening = opening
+    lastFirstChunk = chunk
+    lastJoined = joined
+  }
+  return joined
+}
 const heartbeatComment = openingComment
 
 // Numbers rather than an enum: the build only erases syntax, it does not transform it.
@@ -312,6 +332,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
   private batchEvents = 0
   private events = 0
   private bytes = 0
+  private opening: Uint8Array | undefined
   private cleanup: Promise<void> | undefined
   private lifetimeTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -355,8 +376,9 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     this.chunkBudget = Math.min(maxChunkBudget, Math.max(minChunkBudget, highWaterMark))
     this.startedAt = clock()
     this.lastWriteAt = this.startedAt
-    this.write(opening)
-    if (this.state !== State.Open) return
+    // A pull source's first chunk (a hub's id-only block) takes it along (see write()); any other
+    // source gets it alone, before the source is asked for anything.
+    this.opening = opening
     if (options.onOpen !== undefined) {
       this.callHook('onOpen', options.onOpen, { lastEventId: options.lastEventId })
     }
@@ -394,6 +416,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
       this.fail(error, false)
       return
     }
+    if (this.kind !== Kind.Pull) this.writeOpening()
     if (this.state !== State.Open) return
     if (this.heartbeatInterval > 0) addHeartbeat(this)
     if (lifetime !== undefined) {
@@ -408,6 +431,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     this.hot = true
     this.advance()
     this.hot = false
+    this.writeOpening()
   }
 
   get closed(): boolean {
@@ -741,7 +765,22 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     this.write(chunk)
   }
 
+  /** Writes the opening bytes, if no chunk took them along. */
+  private writeOpening(): void {
+    const opening = this.opening
+    if (opening === undefined) return
+    this.opening = undefined
+    this.write(opening)
+  }
+
   private write(chunk: Uint8Array): void {
+    const opening = this.opening
+    if (opening !== undefined) {
+      // The first chunk takes the opening bytes along: a new stream costs its consumer one write
+      // (in node, a few hundred bytes of garbage each), not two.
+      this.opening = undefined
+      chunk = withOpening(opening, chunk, this.sink.sharesChunks === true)
+    }
     this.bytes += chunk.byteLength
     this.lastWriteAt = clock()
     let room: boolean
@@ -798,6 +837,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
         this.batchEvents++
       }
       this.flush()
+      this.writeOpening()
       // The sink may have thrown during that write and ended the stream already.
       if (this.state !== State.Open) return this.cleanup ?? Promise.resolve()
     }

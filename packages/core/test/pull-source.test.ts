@@ -54,9 +54,11 @@ async function subscribers(hub: ReturnType<typeof createHub>, topic: string, cou
     pumps.push(createEventPump(hub.subscribe(topic), sink, { heartbeat: false }))
   }
   await until(
-    () => hub.stats().subscribers === count && sinks.every((sink) => sink.chunks.length === 2),
+    () => hub.stats().subscribers === count && sinks.every((sink) => sink.chunks.length === 1),
     'every subscriber has its opening and id-only block',
   )
+  // One chunk, one write: the id-only block takes the opening comment along.
+  for (const sink of sinks) expect(sink.chunks[0]).toMatch(/^:\n\nid: \S+\n\n$/)
   return sinks
 }
 
@@ -67,11 +69,11 @@ describe('hub subscriptions read by the pump through the pull fast path', () => 
     const published = hub.publish('news', { data: 'flash' })
     // Nothing has been awaited yet: every stream got the event synchronously.
     for (const sink of sinks) {
-      expect(sink.chunks).toHaveLength(3)
-      expect(sink.chunks[2]).toMatch(/^id: \S+\ndata: flash\n\n$/)
+      expect(sink.chunks).toHaveLength(2)
+      expect(sink.chunks[1]).toMatch(/^id: \S+\ndata: flash\n\n$/)
     }
     const id = await published
-    for (const sink of sinks) expect(sink.chunks[2]).toBe(`id: ${id}\ndata: flash\n\n`)
+    for (const sink of sinks) expect(sink.chunks[1]).toBe(`id: ${id}\ndata: flash\n\n`)
     await hub.close()
   })
 
@@ -80,15 +82,15 @@ describe('hub subscriptions read by the pump through the pull fast path', () => 
     const [sink] = (await subscribers(hub, 'burst', 1)) as [TextSink]
     const ids: Promise<string>[] = []
     for (let index = 0; index < 10; index++) ids.push(hub.publish('burst', { data: `e${index}` }))
-    expect(sink.chunks).toHaveLength(3)
-    expect(sink.chunks[2]).toContain('data: e0\n\n')
+    expect(sink.chunks).toHaveLength(2)
+    expect(sink.chunks[1]).toContain('data: e0\n\n')
     const resolved = await Promise.all(ids)
-    await until(() => sink.chunks.length === 4, 'the coalesced chunk')
+    await until(() => sink.chunks.length === 3, 'the coalesced chunk')
     const expected = resolved
       .slice(1)
       .map((id, index) => `id: ${id}\ndata: e${index + 1}\n\n`)
       .join('')
-    expect(sink.chunks[3]).toBe(expected)
+    expect(sink.chunks[2]).toBe(expected)
     await hub.close()
   })
 

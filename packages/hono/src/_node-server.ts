@@ -43,7 +43,10 @@ const nodeSetImmediate = (globalThis as unknown as { setImmediate: (callback: ()
   .setImmediate
 
 /** `@hono/node-server` writes nothing for a response with this header (its `RESPONSE_ALREADY_SENT`). */
-const alreadySentHeader = 'x-hono-already-sent'
+// Read-only for Hono: it copies a record's entries, it never keeps or changes the record.
+const alreadySent: Readonly<Record<string, string>> = Object.freeze({
+  'x-hono-already-sent': 'true',
+})
 
 /**
  * On `@hono/node-server`, streams straight into the node response with `@ssekit/node` instead of
@@ -63,9 +66,15 @@ export function sendOnNodeServer(
     return undefined
   }
   const { status: _status, headers: extraHeaders, ...streamOptions } = options
-  const placeholder = c.body(null, {
-    headers: { ...Object.fromEntries(new Headers(extraHeaders)), [alreadySentHeader]: 'true' },
-  })
+  // Headers as Hono's third argument, a plain record: Hono then builds no Headers object of its
+  // own for a handler that set none (the Response below makes the one node-server reads).
+  const placeholder = c.body(
+    null,
+    undefined,
+    extraHeaders === undefined
+      ? alreadySent
+      : { ...Object.fromEntries(new Headers(extraHeaders)), ...alreadySent },
+  )
   // @hono/node-server writes a response it can answer from its own cache (null body, plain
   // headers) without looking for the header above; reading `body` turns it into a real Response.
   void placeholder.body
@@ -73,7 +82,11 @@ export function sendOnNodeServer(
   // secure headers) are on `c.res` and get sent with the stream's own. setImmediate runs after
   // every pending microtask, as a 0 ms timer would, but in this turn of the event loop and without
   // a timer per connection.
-  nodeSetImmediate(() => start(bindings, source, streamOptions, headersOf(c.res)))
+  // Without middleware Hono never sets `c.res` (it is not `finalized`), and reading it would
+  // build an empty Response and Headers just to find nothing: the placeholder has every header.
+  nodeSetImmediate(() =>
+    start(bindings, source, streamOptions, headersOf(c.finalized ? c.res : placeholder)),
+  )
   return placeholder
 }
 

@@ -65,6 +65,23 @@ describe('sse()', () => {
     expect(await withTimeout(response.text(), 5000, 'body')).toBe(':\n\ndata: one\n\n')
   })
 
+  test('on @hono/node-server without middleware, keeps the headers the handler set', async () => {
+    const app = new Hono()
+    app.get('/events', (c) => {
+      c.header('x-handler', 'yes')
+      return sse(c, [{ data: 'one' }])
+    })
+    app.get('/with-option', (c) => sse(c, [{ data: 'two' }], { headers: [['x-option', 'yes']] }))
+    await using server = await serveApp(app)
+    const response = await fetch(`${server.origin}/events`)
+    expect(response.headers.get('x-handler')).toBe('yes')
+    expect(response.headers.get('x-hono-already-sent')).toBeNull()
+    expect(await withTimeout(response.text(), 5000, 'body')).toBe(':\n\ndata: one\n\n')
+    const withOption = await fetch(`${server.origin}/with-option`)
+    expect(withOption.headers.get('x-option')).toBe('yes')
+    expect(await withTimeout(withOption.text(), 5000, 'body')).toBe(':\n\ndata: two\n\n')
+  })
+
   test('bad options or sources answer 500 on @hono/node-server, and the server lives on', async () => {
     const app = new Hono()
     app.get('/bad-option', (c) => sse(c, [{ data: 'x' }], { heartbeat: -1 }))

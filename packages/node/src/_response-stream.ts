@@ -1,5 +1,7 @@
+import type { Socket } from 'node:net'
 import type { CloseReason, SseEvent } from '@ssekit/core'
 import type { EventPump, EventSink } from '@ssekit/core/adapter'
+import { chunkedFrame, chunkedSocket } from './_chunked-socket.ts'
 import { type OpenEventStream, openEventStreams } from './_registry.ts'
 import type { NodeRequest } from './send-event-stream.ts'
 
@@ -55,6 +57,8 @@ const Settled = 16
 const CleanedUp = 64
 /** The shared `drain` listener is on the response (added the first time it is full). */
 const ListensForDrain = 32
+/** The source is the application's own byte stream: its chunks may be reused, never remembered. */
+const OwnBytes = 128
 
 /**
  * One event stream on one response: the sink its pump writes to, the state the response's shared
@@ -79,19 +83,22 @@ export class ResponseStream implements EventSink, OpenEventStream {
   private stallTimer: ReturnType<typeof setTimeout> | undefined
   private reason: CloseReason = 'cancel'
   private flags: number
+  /** Set when frames go straight to the socket, already chunked (see `chunkedSocket`). */
+  private socket: Socket | undefined
 
   constructor(
     request: NodeRequest,
     target: ResponseTarget,
     headers: Readonly<Record<string, string>>,
     drainTimeout: number | false,
+    ownBytes = false,
   ) {
     this.target = target
     this.headers = headers
     this.drainTimeout = drainTimeout
     // The client may have left while the application awaited something before calling us.
-    this.flags = isGone(request, target) ? Gone : 0
-    if (this.flags === 0) {
+    this.flags = (isGone(request, target) ? Gone : 0) | (ownBytes ? OwnBytes : 0)
+    if ((this.flags & Gone) === 0) {
       // Before the pump's first write, so that the opening bytes are not held by Nagle's algorithm.
       configureSocket(request, target)
       // Also before it: node's write path then always sees the response with this property, and
@@ -141,13 +148,22 @@ export class ResponseStream implements EventSink, OpenEventStream {
   write(chunk: Uint8Array): boolean {
     if ((this.flags & (Gone | Ended)) !== 0) return false
     this.writeHead()
+    const socket = this.socket
     const target = this.target
-    const hasRoom = target.write(chunk)
-    target.flush?.()
+    let hasRoom: boolean
+    if (socket === undefined) {
+      hasRoom = target.write(chunk)
+      target.flush?.()
+    } else {
+      hasRoom = socket.write(chunkedFrame(chunk, (this.flags & OwnBytes) === 0))
+    }
     if (!hasRoom) {
       if ((this.flags & ListensForDrain) === 0) {
         this.flags |= ListensForDrain
-        target.on('drain', onDrain)
+        // Written past the response, it is the socket that drains (the response never fills).
+        const emitter = (socket ?? target) as KeyedTarget & ResponseTarget
+        emitter[streamKey] = this
+        emitter.on('drain', onDrain)
       }
       if (this.drainTimeout !== false && this.stallTimer === undefined) {
         this.stallTimer = setTimeout(destroyStalled, this.drainTimeout, target)
@@ -192,6 +208,7 @@ export class ResponseStream implements EventSink, OpenEventStream {
     if (headers === undefined) return
     this.headers = undefined
     this.target.writeHead(200, headers)
+    this.socket = chunkedSocket(this.target)
     // Flushed alone rather than with the first chunk: written as one string, node's header is
     // flattened in place, where a header sent along with a chunk stays a rope of some twenty
     // strings (about 0.6 KB more) for as long as the response lives.
@@ -239,7 +256,14 @@ export class ResponseStream implements EventSink, OpenEventStream {
     this.flags = flags | Settled
     if (this.stallTimer !== undefined) clearTimeout(this.stallTimer)
     const target = this.target
-    if ((flags & ListensForDrain) !== 0) target.off('drain', onDrain)
+    if ((flags & ListensForDrain) !== 0) {
+      const socket = this.socket as (Socket & KeyedTarget) | undefined
+      if (socket === undefined) target.off('drain', onDrain)
+      else {
+        socket.off('drain', onDrain)
+        if (socket[streamKey] === this) socket[streamKey] = undefined
+      }
+    }
     target.off('close', onResponseDone)
     target.off('error', onResponseDone)
     // Assigned rather than deleted: a delete would turn the response into a slow dictionary object.

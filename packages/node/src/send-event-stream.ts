@@ -179,7 +179,13 @@ function startStream(
     return undefined
   }
 
-  const stream = new ResponseStream(request, target, headers, options.drainTimeout ?? 30_000)
+  const stream = new ResponseStream(
+    request,
+    target,
+    headers,
+    options.drainTimeout ?? 30_000,
+    byteStream,
+  )
   if (byteStream) {
     stream.pump = createByteStreamPump(
       source,

@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { createHub } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
 import { withTimeout } from '@ssekit/test-support'
@@ -41,17 +42,20 @@ describe('an idle stream', () => {
       expect(await frames.nextFrame('opening comment')).toBe(':')
       expect(await frames.nextFrame('id-only block')).toMatch(/^id: /)
       expect(listeners).toEqual({ close: 1, error: 1, finish: 0, drain: 0 })
-      // A write the response cannot take at once adds the drain listener, and only then.
-      const target = response as ServerResponse
-      const original = target.write
-      const write = original.bind(target) as (chunk: Uint8Array) => boolean
-      target.write = ((chunk: Uint8Array) => {
+      // A write the socket cannot take at once adds the drain listener, and only then. (Frames go
+      // to the socket itself, already chunked, so it is the socket that drains.)
+      const socket = (response as ServerResponse).socket as Socket
+      const socketDrainListeners = socket.listenerCount('drain')
+      const original = socket.write
+      const write = original.bind(socket) as (chunk: Uint8Array) => boolean
+      socket.write = ((chunk: Uint8Array) => {
         write(chunk)
         return false
-      }) as typeof target.write
+      }) as typeof socket.write
       await hub.publish('idle', { data: 'fills the buffer' })
-      expect(target.listenerCount('drain')).toBe(1)
-      target.write = original
+      expect(socket.listenerCount('drain')).toBe(socketDrainListeners + 1)
+      expect((response as ServerResponse).listenerCount('drain')).toBe(0)
+      socket.write = original
     } finally {
       clientRequest.destroy()
       await hub.close()
