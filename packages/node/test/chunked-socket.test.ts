@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { connect, type Socket } from 'node:net'
 import { createHub } from '@ssekit/core'
 import { sendEventStream } from '@ssekit/node'
-import { withTimeout } from '@ssekit/test-support'
+import { deferred, withTimeout } from '@ssekit/test-support'
 import { describe, expect, it } from 'vitest'
 import { listen } from './_helpers.ts'
 
@@ -108,9 +108,18 @@ describe('frames written to the socket, already chunked', () => {
     }
   })
 
-  it('carry broadcasts of a shared frame to every stream, each framed on its own connection', async () => {
+  it('carry a broadcast to every stream in one socket write each, framed on its own connection', async () => {
     const hub = createHub()
+    const socketWrites: number[] = []
     const server = createServer((request, response) => {
+      // Counted on the socket: node's own res.write() would make four writes of each chunk.
+      const socket = response.socket as Socket
+      const index = socketWrites.push(0) - 1
+      const write = socket.write.bind(socket) as (...values: unknown[]) => boolean
+      socket.write = ((...values: unknown[]) => {
+        socketWrites[index] = (socketWrites[index] as number) + 1
+        return write(...values)
+      }) as typeof socket.write
       void sendEventStream(request, response, ({ lastEventId }) =>
         hub.subscribe('news', { lastEventId }),
       )
@@ -121,7 +130,11 @@ describe('frames written to the socket, already chunked', () => {
       for (const client of clients) client.send('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n')
       for (const client of clients)
         await client.until((text) => /id: \S+\n\n\r\n$/.test(text), 'open')
+      const before = [...socketWrites]
       const id = await hub.publish('news', { data: 'flash' })
+      expect(socketWrites.map((count, index) => count - (before[index] as number))).toEqual([
+        1, 1, 1,
+      ])
       for (const client of clients) {
         const text = await client.until((received) => received.includes('flash'), 'the broadcast')
         const chunk = `id: ${id}\ndata: flash\n\n`
@@ -136,14 +149,16 @@ describe('frames written to the socket, already chunked', () => {
 
   it("never reuse the frame of the application's own byte chunk, even when it sends the same array again", async () => {
     const shared = new TextEncoder().encode('data: 1\n\n')
+    const firstReceived = deferred<void>()
     const server = createServer((request, response) => {
       let step = 0
       const body = new ReadableStream<Uint8Array>({
-        pull(controller) {
+        async pull(controller) {
           step++
           if (step === 1) controller.enqueue(shared)
           else if (step === 2) {
-            // The same array object, changed after the first chunk went out.
+            // The same array object, changed once the client has the first chunk.
+            await firstReceived.promise
             shared.set(new TextEncoder().encode('data: 2\n\n'))
             controller.enqueue(shared)
           } else controller.close()
@@ -155,6 +170,8 @@ describe('frames written to the socket, already chunked', () => {
     const client = await rawClient(served.url)
     try {
       client.send('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n')
+      await client.until((received) => received.includes('data: 1'), 'the first chunk')
+      firstReceived.resolve()
       const text = await client.until((received) => received.endsWith('\r\n0\r\n\r\n'), 'the end')
       expect(dechunk(split(text).body).body).toBe('data: 1\n\ndata: 2\n\n')
     } finally {
