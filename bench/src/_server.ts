@@ -23,6 +23,7 @@ export const serverTargets = [
   'better-sse',
   'ssekit-node',
   'ssekit-hono',
+  'hono-floor',
 ] as const
 export type ServerTarget = (typeof serverTargets)[number]
 
@@ -185,6 +186,38 @@ function honoTarget(): Target {
   }
 }
 
+/**
+ * Not an SSE library: a Hono route on @hono/node-server that holds the raw node response the way
+ * the seed does (headers, then one write per broadcast). What Hono and node-server cost per
+ * connection before any SSE code runs, so the floor under any Hono adapter (fan-out only).
+ */
+function honoFloorTarget(): Target {
+  const clients = new Set<ServerResponse>()
+  const app = new Hono()
+  // The same hand-off to node-server as @ssekit/hono: a null-body Response it must not answer.
+  const alreadySent = Object.freeze({ 'x-hono-already-sent': 'true' })
+  app.get('/idle', (c) => {
+    const response = (c.env as { outgoing: ServerResponse }).outgoing
+    const placeholder = c.body(null, undefined, alreadySent)
+    void placeholder.body
+    setImmediate(() => {
+      response.writeHead(200, plainHeaders)
+      response.flushHeaders()
+      clients.add(response)
+      response.on('close', () => clients.delete(response))
+    })
+    return placeholder
+  })
+  return {
+    listen: () => listenHono(app),
+    broadcast(data) {
+      const frame = `data: ${data}\n\n`
+      for (const response of clients) response.write(frame)
+    },
+    connections: () => clients.size,
+  }
+}
+
 function betterSseTarget(): Target {
   const channel = createChannel()
   // Data goes out as the same string as for everyone else, not JSON-encoded again.
@@ -308,6 +341,8 @@ async function createTarget(name: string): Promise<Target> {
       return ssekitNodeTarget()
     case 'ssekit-hono':
       return ssekitHonoTarget()
+    case 'hono-floor':
+      return honoFloorTarget()
     default:
       throw new TypeError(`unknown server target ${name}: use one of ${serverTargets.join(', ')}`)
   }

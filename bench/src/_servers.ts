@@ -7,6 +7,7 @@ export const targetNames: Record<string, string> = {
   'better-sse': 'better-sse',
   'ssekit-node': 'ssekit @ssekit/node sendEventStream',
   'ssekit-hono': 'ssekit @ssekit/hono sse on @hono/node-server',
+  'hono-floor': 'floor: Hono on @hono/node-server holding the raw response (no SSE code)',
 }
 
 export interface StartedServer {

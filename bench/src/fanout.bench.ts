@@ -9,7 +9,10 @@
  * starts writing, the client records each connection's receipt time, and reports p50, p99 and the
  * last connection's latency (all connections must receive it). Ours broadcast through the product's
  * in-memory hub (`createHub`, `publish` -> `subscribe`); the seed loops over a `Set` of responses;
- * Hono calls `writeSSE` per stream; better-sse uses a `Channel`. Each target keeps its default
+ * Hono calls `writeSSE` per stream; better-sse uses a `Channel`. A reference row, "floor", is Hono
+ * on @hono/node-server with no SSE code: its route hands the raw node response over the way
+ * @ssekit/hono does and holds it like the seed, so it shows what Hono itself costs per connection
+ * under any Hono adapter. Each target keeps its default
  * heartbeat (the seed: one shared interval). Interleaved rounds, fresh processes per run.
  */
 import { startChild } from './_child.ts'
@@ -17,7 +20,15 @@ import { type BenchOptions, bySize, type Check, errorMessage, type Section } fro
 import { rotate, startServer, targetNames } from './_servers.ts'
 import { formatNumber, formatRatio, formatSummary, markdownTable, summarize } from './_stats.ts'
 
-const targets = ['plain', 'hono-streamSSE', 'better-sse', 'ssekit-node', 'ssekit-hono']
+// hono-floor is a reference, not a contender: what Hono itself costs under any Hono adapter.
+const targets = [
+  'plain',
+  'hono-streamSSE',
+  'better-sse',
+  'ssekit-node',
+  'ssekit-hono',
+  'hono-floor',
+]
 
 interface MemoryReading {
   rss: number
@@ -255,7 +266,7 @@ export async function runFanout(options: BenchOptions): Promise<Section> {
   }
   return {
     title: '4. Fan-out to idle connections',
-    method: `N idle streams held by one raw-socket client process; server memory read after two full GCs before and after opening them (per connection = growth / streams added); then three broadcasts, each stamped by the server when it starts writing and timed at the client per connection (every connection must receive it; the table gives the median over the three of the last client's latency and of the p99). ${plan.map(([size, rounds]) => `${formatNumber(size)}: ${rounds} round${rounds === 1 ? '' : 's'}`).join(', ')}, targets interleaved, fresh processes per run; ratios per round against the seed (lower is better for every column here).`,
+    method: `N idle streams held by one raw-socket client process; server memory read after two full GCs before and after opening them (per connection = growth / streams added); then three broadcasts, each stamped by the server when it starts writing and timed at the client per connection (every connection must receive it; the table gives the median over the three of the last client's latency and of the p99). ${plan.map(([size, rounds]) => `${formatNumber(size)}: ${rounds} round${rounds === 1 ? '' : 's'}`).join(', ')}, targets interleaved, fresh processes per run; ratios per round against the seed (lower is better for every column here). The "floor" row is not an SSE library: Hono on @hono/node-server handing the raw node response over as @ssekit/hono does and holding it like the seed, so it shows what Hono itself costs per connection under any Hono adapter.`,
     blocks,
     checks,
     notMeasured,
