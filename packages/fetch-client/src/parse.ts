@@ -50,8 +50,11 @@ export function createParser(options: ParserOptions): EventStreamParser {
   const maxLineBytes = limit(options.maxLineBytes, 'maxLineBytes', 1_048_576)
   const maxEventBytes = limit(options.maxEventBytes, 'maxEventBytes', 8_388_608)
   let lastEventId = options.lastEventId ?? ''
-  /** Only ever called without `stream`: Node keeps its fast path only for such decoders. */
-  let decoder: TextDecoder
+  /**
+   * Only ever called without `stream` (Node keeps its fast path only for such decoders), so it
+   * holds nothing between chunks and serves every connection.
+   */
+  const decoder = new TextDecoder('utf-8', IGNORE_BOM)
   /** For chunks that may end inside a character. */
   let streamDecoder: TextDecoder
   /** The next chunk goes to the stream decoder (which may hold the start of a character). */
@@ -63,10 +66,12 @@ export function createParser(options: ParserOptions): EventStreamParser {
   let stopped: boolean
   /** The unterminated line. */
   let pending: string
+  /** It is a `data` line, and `pending` holds only its value so far (never empty). */
+  let pendingData: boolean
   let pendingBytes: number
   /** Bytes since the current event's first `data` line (or since the unterminated line began). */
   let eventBytes: number
-  /** Where in the text being parsed the current event's first `data` line began; -1: earlier. */
+  /** Where in the chunk being parsed the current event's first `data` line began; -1: earlier. */
   let eventStart: number
   let data: string | undefined
   let type: string | undefined
@@ -74,9 +79,8 @@ export function createParser(options: ParserOptions): EventStreamParser {
 
   /** A new connection: everything but the options and the last event id starts over. */
   const restart = (): void => {
-    decoder = new TextDecoder('utf-8', IGNORE_BOM)
     streamDecoder = new TextDecoder('utf-8', IGNORE_BOM)
-    streaming = skipLineFeed = stopped = false
+    streaming = skipLineFeed = stopped = pendingData = false
     start = true
     pending = ''
     pendingBytes = eventBytes = 0
@@ -84,27 +88,33 @@ export function createParser(options: ParserOptions): EventStreamParser {
     data = type = id = undefined
   }
 
-  /** A `data` line's value, whose line began at `from` in the text being parsed. */
-  const addData = (value: string, from: number): void => {
+  /** A `data` line's value, whose line began at byte `at` of the chunk being parsed. */
+  const addData = (value: string, at: number): void => {
     if (data === undefined) {
       data = value
-      eventStart = from
-    } else data = `${data}\n${value}`
+      eventStart = at
+    }
+    // biome-ignore lint/style/useTemplate: a template calls ToString on each part, measured slower
+    else data = data + '\n' + value
   }
 
-  /** One line, `text[from, end)`, not blank: the rare fields, and a line split across chunks. */
-  const processLine = (text: string, from: number, end: number): void => {
+  /**
+   * One line, not blank, whose bytes start at `at` in the chunk being parsed (-1: in an earlier
+   * one): the rare fields, and a line split across chunks.
+   */
+  const processLine = (line: string, at: number): void => {
     // Field names are short: scanning them here beats a search call.
-    let colon = from
-    while (colon < end && text.charCodeAt(colon) !== COLON) colon++
-    const value = colon === end ? '' : valueAfter(text, colon, end)
-    if (colon === from) {
+    let colon = 0
+    while (colon < line.length && line.charCodeAt(colon) !== COLON) colon++
+    // The value, without the one space that may follow the colon.
+    const value = line.slice(line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1)
+    if (colon === 0) {
       onComment?.(value)
       return
     }
-    switch (text.slice(from, colon)) {
+    switch (line.slice(0, colon)) {
       case 'data':
-        addData(value, from)
+        addData(value, at)
         return
       case 'id':
         if (!value.includes('\0')) id = value
@@ -141,9 +151,14 @@ export function createParser(options: ParserOptions): EventStreamParser {
     // text) after a chunk that was not all ASCII; the other one, which keeps Node's ASCII fast
     // path, else.
     const split = (chunk[chunkLength - 1] as number) >= 0x80
-    const text = streaming || split ? streamDecoder.decode(chunk, STREAM) : decoder.decode(chunk)
+    const oneShot = !(streaming || split)
+    const text = oneShot ? decoder.decode(chunk) : streamDecoder.decode(chunk, STREAM)
     const length = text.length
     streaming = split || length < chunkLength
+    // Field names are recognised by their bytes, which are cheaper to read than characters: `at`
+    // is where the bytes of the line at `position` start. When every byte became one character
+    // and none came from an earlier chunk, each ASCII byte sits at the same index in both.
+    const aligned = oneShot && length === chunkLength
     let position = 0
     // Exactly one BOM is stripped, at the start of the stream: the decoders keep every U+FEFF.
     if (start && length > 0) {
@@ -154,10 +169,13 @@ export function createParser(options: ParserOptions): EventStreamParser {
       skipLineFeed = false
       if (text.charCodeAt(position) === LF) position++
     }
-    let lineFeed = text.indexOf('\n', position)
+    // Not found is 2 ** 32 - 1 (`>>> 0`), past any text: the nearer line end is then the smaller.
+    let lineFeed = text.indexOf('\n', position) >>> 0
     // Searched again only once passed, so a CR-free stream pays one search per chunk.
-    let carriageReturn = text.indexOf('\r', position)
-    if (lineFeed === -1 && carriageReturn === -1) {
+    let carriageReturn = text.indexOf('\r', position) >>> 0
+    // biome-ignore lint/complexity/useMathMinMax: Math.min measured slower here, on unsigned values
+    let end = lineFeed < carriageReturn ? lineFeed : carriageReturn
+    if (end >= length) {
       // V8 and JavaScriptCore append strings as ropes, flattened once when the line ends: a line
       // fed a few bytes at a time is still O(n).
       pending += position === 0 ? text : text.slice(position)
@@ -167,28 +185,35 @@ export function createParser(options: ParserOptions): EventStreamParser {
       return
     }
     eventStart = -1
-    // One search per chunk spares every `id:` line its own.
-    const noNul = text.indexOf('\0', position) === -1
-    let end =
-      carriageReturn !== -1 && (lineFeed === -1 || carriageReturn < lineFeed)
-        ? carriageReturn
-        : lineFeed
-    if (pending !== '') {
-      // The line that began in an earlier chunk. (Joining the whole text to it instead would
-      // leave every later access going through a rope.)
+    // One search per chunk (when it has an `id:` line) spares every `id:` line its own.
+    let noNul: boolean | undefined
+    // Where `end` is in the bytes: line ends are ASCII, so the bytes hold the same ones in the
+    // same order. (Before it may be a BOM, or the end of a character begun in the last chunk.)
+    let at = end
+    if (!aligned) {
+      at = position
+      while (chunk[at] !== LF && chunk[at] !== CR) at++
+    }
+    if (pending !== '' || (!aligned && end > position)) {
+      // The line that began in an earlier chunk, or the first line of a chunk whose bytes may
+      // start inside a character. (Joining the whole text to it instead would leave every later
+      // access going through a rope.)
       const line = pending + text.slice(position, end)
       pending = ''
-      processLine(line, 0, line.length)
-      // An event this line began, began in an earlier chunk.
-      eventStart = -1
+      if (pendingData) addData(line, -1)
+      else processLine(line, -1)
+      pendingData = false
       position = end + 1
-      if (end === carriageReturn) {
-        if (text.charCodeAt(position) === LF) position++
-        else if (position === length) skipLineFeed = true
+      at++
+      if (chunk[at - 1] === CR) {
+        if (chunk[at] === LF) {
+          position++
+          at++
+        } else if (position === length) skipLineFeed = true
       }
-    }
+    } else at -= end - position
     while (position < length) {
-      const first = text.charCodeAt(position)
+      const first = chunk[at]
       if (first === LF || first === CR) {
         end = position
         const blockId = id
@@ -203,59 +228,72 @@ export function createParser(options: ParserOptions): EventStreamParser {
           onEvent?.({ type: name || 'message', data: value, lastEventId, id: blockId })
         }
       } else {
-        if (lineFeed !== -1 && lineFeed < position) lineFeed = text.indexOf('\n', position)
-        if (carriageReturn !== -1 && carriageReturn < position) {
-          carriageReturn = text.indexOf('\r', position)
-        }
-        end =
-          carriageReturn !== -1 && (lineFeed === -1 || carriageReturn < lineFeed)
-            ? carriageReturn
-            : lineFeed
-        if (end === -1) break
+        if (lineFeed < position) lineFeed = text.indexOf('\n', position) >>> 0
+        if (carriageReturn < position) carriageReturn = text.indexOf('\r', position) >>> 0
+        // biome-ignore lint/complexity/useMathMinMax: as above
+        end = lineFeed < carriageReturn ? lineFeed : carriageReturn
+        if (end >= length) break
+        // The field name is ASCII: what follows it sits as many characters on in `text` as bytes
+        // on in `chunk`.
         if (
           first === 100 &&
-          text.charCodeAt(position + 1) === 97 &&
-          text.charCodeAt(position + 2) === 116 &&
-          text.charCodeAt(position + 3) === 97 &&
-          text.charCodeAt(position + 4) === COLON
+          chunk[at + 1] === 97 &&
+          chunk[at + 2] === 116 &&
+          chunk[at + 3] === 97 &&
+          chunk[at + 4] === COLON
         ) {
           // `data:`, the hot path: no field name to slice. (The line end is never a space.)
-          addData(valueAfter(text, position + 4, end), position)
-        } else if (
-          first === 105 &&
-          text.charCodeAt(position + 1) === 100 &&
-          text.charCodeAt(position + 2) === COLON
-        ) {
-          const value = valueAfter(text, position + 2, end)
+          addData(text.slice(chunk[at + 5] === SPACE ? position + 6 : position + 5, end), at)
+        } else if (first === 105 && chunk[at + 1] === 100 && chunk[at + 2] === COLON) {
+          const value = text.slice(chunk[at + 3] === SPACE ? position + 4 : position + 3, end)
+          noNul ??= text.indexOf('\0', position) === -1
           if (noNul || !value.includes('\0')) id = value
         } else if (
           first === 101 &&
-          text.charCodeAt(position + 1) === 118 &&
-          text.charCodeAt(position + 2) === 101 &&
-          text.charCodeAt(position + 3) === 110 &&
-          text.charCodeAt(position + 4) === 116 &&
-          text.charCodeAt(position + 5) === COLON
+          chunk[at + 1] === 118 &&
+          chunk[at + 2] === 101 &&
+          chunk[at + 3] === 110 &&
+          chunk[at + 4] === 116 &&
+          chunk[at + 5] === COLON
         ) {
-          type = valueAfter(text, position + 5, end)
-        } else processLine(text, position, end)
+          type = text.slice(chunk[at + 6] === SPACE ? position + 7 : position + 6, end)
+        } else processLine(text.slice(position, end), at)
+        at += end - position
+        // A line that starts in this chunk has at least as many bytes as characters (one or more
+        // bytes each, two characters for four): its end is that far on, or further.
+        if (!aligned) while (chunk[at] !== LF && chunk[at] !== CR) at++
       }
       position = end + 1
-      if (text.charCodeAt(end) === CR) {
-        if (text.charCodeAt(position) === LF) position++
-        else if (position === length) skipLineFeed = true
+      at++
+      if (chunk[at - 1] === CR) {
+        if (chunk[at] === LF) {
+          position++
+          at++
+        } else if (position === length) skipLineFeed = true
       }
     }
-    if (position < length) pending = text.slice(position)
-    // Limits count what is still unterminated, in bytes: the tail after the last line end, and
-    // the current event from its first `data` line (or from the tail when none began yet). Both
-    // are measured on the text, and characters count as bytes when every byte of the chunk became
-    // one character (off by at most the 3 bytes of a character split from the last chunk); an
-    // event that began in an earlier chunk adds this chunk's bytes.
-    const ascii = length === chunkLength
-    pendingBytes = byteLength(text, position, length, ascii)
-    const from = data === undefined ? position : eventStart
-    if (from === -1) eventBytes += chunkLength
-    else eventBytes = byteLength(text, from, length, ascii)
+    if (position < length) {
+      // A `data` line cut in its value (a character past the space that may follow the colon)
+      // keeps only that: the next chunk then has no field name to read again.
+      if (
+        position + 6 < length &&
+        chunk[at] === 100 &&
+        chunk[at + 1] === 97 &&
+        chunk[at + 2] === 116 &&
+        chunk[at + 3] === 97 &&
+        chunk[at + 4] === COLON
+      ) {
+        pendingData = true
+        position += chunk[at + 5] === SPACE ? 6 : 5
+      }
+      pending = text.slice(position)
+    }
+    // Limits count the bytes still unterminated: those of the tail after the last line end (which
+    // start at `at`), and of the current event from its first `data` line (or from the tail when
+    // none began yet); an event that began in an earlier chunk adds this chunk's bytes.
+    pendingBytes = chunkLength - at
+    const from = data === undefined ? at : eventStart
+    eventBytes = from === -1 ? eventBytes + chunkLength : chunkLength - from
     checkLimits()
   }
 
@@ -270,22 +308,6 @@ export function createParser(options: ParserOptions): EventStreamParser {
       return lastEventId
     },
   }
-}
-
-/** The value of the field whose colon is at `colon`, without the one space that may follow it. */
-function valueAfter(text: string, colon: number, end: number): string {
-  return text.slice(text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
-}
-
-function byteLength(text: string, start: number, end: number, ascii: boolean): number {
-  let bytes = end - start
-  if (ascii) return bytes
-  for (let index = start; index < end; index++) {
-    const code = text.charCodeAt(index)
-    // Each half of a surrogate pair counts 2 of the pair's 4 bytes.
-    if (code >= 0x80) bytes += code < 0x800 || (code >= 0xd800 && code < 0xe000) ? 1 : 2
-  }
-  return bytes
 }
 
 function limit(value: number | undefined, name: string, fallback: number): number {
