@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** What each workload hands back to `run.ts`, which turns it into BENCHMARKS.md. */
@@ -59,5 +59,17 @@ export function formatMarkdown(path: string): void {
     new URL('../../node_modules/@biomejs/biome/bin/biome', import.meta.url),
   )
   if (!existsSync(biome)) return
-  execFileSync(process.execPath, [biome, 'format', '--write', path], { stdio: 'ignore' })
+  // Through stdin, named as a file of the repository: Biome refuses to format a path outside it
+  // (`--out=/tmp/report.md`), and the repository's settings apply either way.
+  const formatted = execFileSync(
+    process.execPath,
+    [biome, 'format', '--stdin-file-path=BENCHMARKS.md'],
+    {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      input: readFileSync(path, 'utf8'),
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'ignore'],
+    },
+  )
+  writeFileSync(path, formatted)
 }
