@@ -180,6 +180,7 @@ const encoder = new TextEncoder()
 // Node, where it also carries async context.
 const resolved = Promise.resolve()
 const openingComment = encoder.encode(':\n\n')
+const heartbeatComment = openingComment
 
 // The last first chunk, with its opening: streams subscribing to one topic in a row all start
 // with the same opening and the hub's same id-only block, so they can share these bytes too.
@@ -200,7 +201,6 @@ function withOpening(opening: Uint8Array, chunk: Uint8Array, shared: boolean): U
   }
   return joined
 }
-const heartbeatComment = openingComment
 
 // Numbers rather than an enum: the build only erases syntax, it does not transform it.
 const State = { Open: 0, Closed: 1 } as const
@@ -377,7 +377,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     this.startedAt = clock()
     this.lastWriteAt = this.startedAt
     // A pull source's first chunk (a hub's id-only block) takes it along (see write()); any other
-    // source gets it alone, before the source is asked for anything.
+    // source gets it alone, before anything is pulled from it.
     this.opening = opening
     if (options.onOpen !== undefined) {
       this.callHook('onOpen', options.onOpen, { lastEventId: options.lastEventId })

@@ -55,7 +55,10 @@ const ResponseDone = 8
 const Settled = 16
 /** The source's cleanup ran after settling: `settled` may resolve. */
 const CleanedUp = 64
-/** The shared `drain` listener is on the response (added the first time it is full). */
+/**
+ * The shared `drain` listener is on (added the first time it is full): on the socket when frames
+ * go to it, else on the response.
+ */
 const ListensForDrain = 32
 /** The source is the application's own byte stream: its chunks may be reused, never remembered. */
 const OwnBytes = 128
