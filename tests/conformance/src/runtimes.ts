@@ -54,6 +54,8 @@ export async function bundleFixture(
     target: 'es2022',
     conditions: ['source'],
     mainFields: ['module', 'main'],
+    // Deno and Bun provide the node: built-ins themselves (the node:http fixture).
+    external: ['node:*'],
     logLevel: 'error',
   })
   return { file, remove: () => rm(directory, { recursive: true, force: true }) }
