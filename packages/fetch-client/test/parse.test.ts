@@ -53,6 +53,38 @@ describe('createParser', () => {
     expect(result.events).toEqual([{ type: 'message', data: 'a\n€', lastEventId: '' }])
   })
 
+  it('reads a field name only at the start of a line, however a long line is cut', () => {
+    // A data line cut before its end keeps only its value: text that looks like a field name
+    // later in that value, at the start of a later chunk, is value, and other fields still parse.
+    const result = parseChunks([
+      [
+        bytes('data: data: one'),
+        bytes('data: two'),
+        bytes(':three\n'),
+        bytes('data:'),
+        bytes(' four\nid'),
+        bytes(': 7\n'),
+        bytes('event: x'),
+        bytes('y\n\n'),
+      ],
+    ])
+    expect(result.events).toEqual([
+      {
+        type: 'xy',
+        data: 'data: onedata: two:three\nfour',
+        lastEventId: '7',
+        id: '7',
+      },
+    ])
+    const long = 'z'.repeat(100_000)
+    const chunks = [bytes('data: ')]
+    for (let offset = 0; offset < long.length; offset += 1000) {
+      chunks.push(bytes(long.slice(offset, offset + 1000)))
+    }
+    chunks.push(bytes('\n\n'))
+    expect(parseChunks([chunks]).events).toEqual([{ type: 'message', data: long, lastEventId: '' }])
+  })
+
   it('keeps a split character across an empty chunk', () => {
     const result = parseChunks([[bytes('data: ', [0xe2, 0x82]), bytes(''), bytes([0xac], '\n\n')]])
     expect(result.events).toEqual([{ type: 'message', data: '€', lastEventId: '' }])
