@@ -6,8 +6,10 @@
  * - synchronous parsers fed chunk by chunk (reference: eventsource-parser's `createParser` behind a
  *   streaming `TextDecoder`, which is how it is meant to be fed bytes); `TextDecoder` alone over the
  *   same chunks (one-shot decodes, the fastest way in Node) is the ceiling no parser that decodes
- *   UTF-8 can pass, and decoding plus one `indexOf` per line (no field read, no string or event
- *   made) is the speed no parser of decoded text can pass either;
+ *   UTF-8 can pass, decoding plus one `indexOf` per line (no field read, no string or event
+ *   made) is the speed no parser of decoded text can pass either, and "events alone" (the same
+ *   plus one slice per value and one event object per block, told the fixtures' format so that it
+ *   checks nothing) is the speed no parser handing over the same events can pass;
  * - stream pipelines from a `ReadableStream<Uint8Array>` to parsed events (reference:
  *   `pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())`).
  * Every contender's output is checked after round one (event count and total data length).
@@ -191,6 +193,7 @@ function verifier(fixture: Fixture) {
       : `${tally.events} events / ${tally.dataLength} data chars, expected ${fixture.events} / ${fixture.dataLength}`
 }
 
+const eventsAlone = 'events alone (ceiling: decode + one search per line + values + event objects)'
 const feedReference = `eventsource-parser ${packageVersion('eventsource-parser')} createParser + TextDecoder`
 const streamReference = `eventsource-parser ${packageVersion('eventsource-parser')} EventSourceParserStream pipeline`
 
@@ -226,6 +229,62 @@ async function feedContenders(fixture: Fixture): Promise<Contender<Tally>[]> {
           }
         }
         return { events: fixture.events, dataLength: lines }
+      },
+    },
+    {
+      // What handing these events over costs at the least: decode, one search per line, one slice
+      // per value, `data` lines joined, one event object per block. It is told the fixtures'
+      // format (ASCII, LF, one space after every colon, fields known by their first letter), so it
+      // checks nothing and is no parser: no parser that hands over the same strings and events
+      // can be faster.
+      name: eventsAlone,
+      verify,
+      run: () => {
+        const tally = { events: 0, dataLength: 0 }
+        const onEvent = (event: { type: string; data: string; lastEventId: string }) => {
+          tally.events++
+          tally.dataLength += event.data.length
+        }
+        const decoder = new TextDecoder()
+        let pending = ''
+        let data: string | undefined
+        let type: string | undefined
+        let lastEventId = ''
+        // One line's value: `line` from `start` to `end`, its field told by its first letter.
+        const take = (line: string, start: number, end: number) => {
+          const first = line.charCodeAt(start)
+          if (first === 100) {
+            const value = line.slice(start + 6, end)
+            data = data === undefined ? value : `${data}\n${value}`
+          } else if (first === 105) lastEventId = line.slice(start + 4, end)
+          else type = line.slice(start + 7, end)
+        }
+        for (const chunk of chunks) {
+          const text = decoder.decode(chunk)
+          let end = text.indexOf('\n')
+          if (end === -1) {
+            pending += text
+            continue
+          }
+          let position = 0
+          if (pending !== '') {
+            const line = pending + text.slice(0, end)
+            take(line, 0, line.length)
+            pending = ''
+            position = end + 1
+            end = text.indexOf('\n', position)
+          }
+          while (end !== -1) {
+            if (end === position) {
+              if (data !== undefined) onEvent({ type: type ?? 'message', data, lastEventId })
+              data = type = undefined
+            } else take(text, position, end)
+            position = end + 1
+            end = text.indexOf('\n', position)
+          }
+          pending = text.slice(position)
+        }
+        return tally
       },
     },
     {
@@ -365,6 +424,19 @@ function table(fixture: Fixture, measured: Measured[], referenceName: string): s
   return markdownTable(['contender', 'MiB/s', 'events/s', 'vs reference'], rows)
 }
 
+/** How far any parser could go here, and how near ours is: a ratio the ceiling misses is out of reach. */
+function ceilingNote(measured: Measured[]): string {
+  const find = (name: string) =>
+    measured.find((entry) => entry.name === name && !entry.unavailable && entry.roundTimes.length)
+  const reference = find(feedReference)
+  const ceiling = find(eventsAlone)
+  const ours = find('ssekit createParser')
+  if (!reference || !ceiling || !ours) return ''
+  const reach = formatRatio(summarize(speedups(reference, ceiling)))
+  const share = summarize(speedups(ceiling, ours))
+  return `Ceiling: "events alone" runs at ${reach} eventsource-parser on this workload; ssekit createParser runs at ${Math.round(share.median * 100)}% of its speed (${Math.round(share.min * 100)}-${Math.round(share.max * 100)}%) while keeping every rule it skips.`
+}
+
 function check(
   claim: string,
   measured: Measured[],
@@ -399,6 +471,7 @@ export async function runParse(options: BenchOptions): Promise<Section> {
     blocks.push(
       `#### ${fixture.name}: ${fixture.description} (${formatNumber(fixture.bytes / 1048576)} MiB, ${formatNumber(fixture.chunks.length)} chunks)`,
       table(fixture, feed, feedReference),
+      ceilingNote(feed),
       table(fixture, stream, streamReference),
     )
     checks.push(
@@ -421,7 +494,7 @@ export async function runParse(options: BenchOptions): Promise<Section> {
   return {
     title: '1. Parser',
     method:
-      "In-process (mitata `measure`; a full GC before each contender's samples, outside the timed region, none between samples). Fixtures are built and chunked up front; each contender's event count and total data length are checked (a contender with a wrong result gets no figures). Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.4 s are timed as one pass per round after round one, in two rounds only.",
+      'In-process (mitata `measure`; a full GC before each contender\'s samples, outside the timed region, none between samples). Fixtures are built and chunked up front; each contender\'s event count and total data length are checked (a contender with a wrong result gets no figures). Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.4 s are timed as one pass per round after round one, in two rounds only. Three rows are ceilings, not parsers: "TextDecoder alone" decodes, "line ends alone" decodes and finds every line end, "events alone" also slices every value and makes every event object but is told the fixture\'s format and checks nothing (no CR, no limits, no field validation): no parser that hands over the same events can be faster than it, so a ratio it does not reach cannot be reached.',
     blocks,
     checks,
     notMeasured,
