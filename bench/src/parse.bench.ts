@@ -407,6 +407,83 @@ async function streamContenders(fixture: Fixture): Promise<Contender<Tally>[]> {
   ]
 }
 
+/** One LLM answer: 500 token events, one per chunk, as they arrive from the network. */
+function buildAnswer(): Fixture {
+  const tokens = buildTokens(500)
+  const chunks = tokens.text
+    .split('\n\n')
+    .slice(0, -1)
+    .map((block) => encoder.encode(`${block}\n\n`))
+  const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0)
+  return {
+    name: 'LLM answers',
+    description: '500 token events per stream, one event per chunk',
+    chunks,
+    bytes,
+    events: 500,
+    dataLength: tokens.dataLength,
+  }
+}
+
+/**
+ * The parsers of streams that start while the process is warm, and of streams that start after a
+ * full GC with no stream open (as after an idle period): V8 keeps a function's optimised code only
+ * while a closure that runs it is alive, so a parser made of per-stream closures can start cold.
+ * Not mitata: each sample is one short stream, and the GC must come before each cold one.
+ */
+async function measureAnswers(
+  fixture: Fixture,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<{ cold: Measured[]; warm: Measured[] } | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) return undefined
+  const contenders = (await feedContenders(fixture)).filter(
+    (contender) => contender.verify !== undefined && contender.name !== eventsAlone,
+  )
+  const verify = verifier(fixture)
+  const cold: Measured[] = []
+  const warm: Measured[] = []
+  for (const contender of contenders) {
+    cold.push({ name: contender.name, roundTimes: [], unavailable: contender.unavailable })
+    warm.push({ name: contender.name, roundTimes: [], unavailable: contender.unavailable })
+    if (contender.unavailable) continue
+    // A busy process first: every parser's code is optimised before the first sample.
+    for (let stream = 0; stream < 300; stream++) await contender.run()
+    const wrong = verify((await contender.run()) as Tally)
+    if (wrong) {
+      const reason = `wrong result: ${wrong}`
+      ;(cold.at(-1) as Measured).unavailable = reason
+      ;(warm.at(-1) as Measured).unavailable = reason
+      log(`parse: ${contender.name}: ${reason}`)
+    }
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1] as number
+  for (let round = 0; round < rounds; round++) {
+    for (let step = 0; step < contenders.length; step++) {
+      const index = (step + round) % contenders.length
+      const contender = contenders[index] as Contender<Tally>
+      if ((cold[index] as Measured).unavailable) continue
+      const colds: number[] = []
+      for (let sample = 0; sample < 15; sample++) {
+        gc()
+        const started = performance.now()
+        await contender.run()
+        colds.push((performance.now() - started) * 1e6)
+      }
+      ;(cold[index] as Measured).roundTimes.push(median(colds))
+      const warms: number[] = []
+      for (let stream = 0; stream < 200; stream++) {
+        const started = performance.now()
+        await contender.run()
+        if (stream >= 100) warms.push((performance.now() - started) * 1e6)
+      }
+      ;(warm[index] as Measured).roundTimes.push(median(warms))
+    }
+  }
+  return { cold, warm }
+}
+
 function table(fixture: Fixture, measured: Measured[], referenceName: string): string {
   const reference = measured.find((entry) => entry.name === referenceName) as Measured
   const rows = measured.map((entry) => {
@@ -489,6 +566,19 @@ export async function runParse(options: BenchOptions): Promise<Section> {
         'ssekit parseEventStream',
         3,
       ),
+    )
+  }
+  const answer = buildAnswer()
+  options.log(`parse: ${answer.name}`)
+  const answers = await measureAnswers(answer, rounds, options.log)
+  if (answers === undefined) {
+    notMeasured.push({ name: answer.name, reason: 'needs node --expose-gc' })
+  } else {
+    blocks.push(
+      `#### ${answer.name} after a full GC: ${answer.description}, each stream started after a full GC with no stream open (as after an idle period; median of 15 per round)`,
+      table(answer, answers.cold, feedReference),
+      `#### ${answer.name}, warm: the same streams back to back (median of 100 per round, after 100 more)`,
+      table(answer, answers.warm, feedReference),
     )
   }
   return {

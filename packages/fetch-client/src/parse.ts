@@ -9,6 +9,7 @@ const LF = 10
 const CR = 13
 const SPACE = 32
 const COLON = 58
+const EMPTY = new Uint8Array()
 
 /**
  * Creates the fast core of ssekit's client: a synchronous parser fed with the raw bytes of a
@@ -47,14 +48,14 @@ export function createParser(options: ParserOptions): EventStreamParser {
   // could collect between two streams (which would throw away the optimised code), and the
   // minifier can shorten every name.
   const { onEvent, onId, onRetry, onComment, onError } = options
-  const maxLineBytes = limit(options.maxLineBytes, 'maxLineBytes', 1_048_576)
-  const maxEventBytes = limit(options.maxEventBytes, 'maxEventBytes', 8_388_608)
+  const maxLineBytes = limit(options.maxLineBytes, 'maxLineBytes', 2 ** 20)
+  const maxEventBytes = limit(options.maxEventBytes, 'maxEventBytes', 2 ** 23)
   let lastEventId = options.lastEventId ?? ''
   /**
    * Only ever called without `stream` (Node keeps its fast path only for such decoders), so it
    * holds nothing between chunks and serves every connection.
    */
-  const decoder = new TextDecoder('utf-8', IGNORE_BOM)
+  const decoder = new TextDecoder(undefined, IGNORE_BOM)
   /** For chunks that may end inside a character. */
   let streamDecoder: TextDecoder
   /** The next chunk goes to the stream decoder (which may hold the start of a character). */
@@ -79,7 +80,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
 
   /** A new connection: everything but the options and the last event id starts over. */
   const restart = (): void => {
-    streamDecoder = new TextDecoder('utf-8', IGNORE_BOM)
+    streamDecoder = new TextDecoder(undefined, IGNORE_BOM)
     streaming = skipLineFeed = stopped = pendingData = false
     start = true
     pending = ''
@@ -147,6 +148,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
   const feed = (chunk: Uint8Array): void => {
     const chunkLength = chunk.length
     if (stopped || chunkLength === 0) return
+    keeper(EMPTY)
     // The streaming decoder while a character may be split, and (faster in Node for non-ASCII
     // text) after a chunk that was not all ASCII; the other one, which keeps Node's ASCII fast
     // path, else.
@@ -309,6 +311,15 @@ export function createParser(options: ParserOptions): EventStreamParser {
     },
   }
 }
+
+/**
+ * A parser that lives as long as the module, whose `feed` every other `feed` calls with nothing to
+ * parse, so that this closure runs (and so holds) V8's newest optimised code for `feed`. V8 keeps
+ * that code only while a closure holds it: without this one, a full GC with no stream open (after
+ * an idle period, say) drops it, and the next stream runs unoptimised until V8 compiles it again,
+ * which for a 500-event stream fed an event at a time measured 4x slower.
+ */
+const keeper = /* @__PURE__ */ createParser({}).feed
 
 function limit(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback
