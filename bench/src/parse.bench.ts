@@ -17,6 +17,11 @@
  * mitata times one full pass per sample, after one full GC outside the timed region;
  * contenders are interleaved for several rounds (order rotating), and the tables give the median
  * pass over rounds with min-max, and the per-round speed ratio against the reference.
+ *
+ * "LLM answers" is timed without mitata, since each sample is one short stream (500 token events,
+ * one per chunk): after 300 streams of warm-up, each round times 15 streams that each start after a
+ * full GC (outside the timed region), then 200 back-to-back streams of which the last 100 count;
+ * each gives its median per round, and the same rotation and ratios apply.
  */
 import { getLines, getMessages } from '@microsoft/fetch-event-source/lib/esm/parse.js'
 import { createParser as createParserV4 } from 'eventsource-parser'
@@ -584,7 +589,7 @@ export async function runParse(options: BenchOptions): Promise<Section> {
   return {
     title: '1. Parser',
     method:
-      'In-process (mitata `measure`; a full GC before each contender\'s samples, outside the timed region, none between samples). Fixtures are built and chunked up front; each contender\'s event count and total data length are checked (a contender with a wrong result gets no figures). Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.4 s are timed as one pass per round after round one, in two rounds only. Three rows are ceilings, not parsers: "TextDecoder alone" decodes, "line ends alone" decodes and finds every line end, "events alone" also slices every value and makes every event object but is told the fixture\'s format and checks nothing (no CR, no limits, no field validation): a parser that keeps the rules does all of that work and more, so a ratio this row does not reach is out of its reach.',
+      'In-process (mitata `measure`; a full GC before each contender\'s samples, outside the timed region, none between samples). Fixtures are built and chunked up front; each contender\'s event count and total data length are checked (a contender with a wrong result gets no figures). Contenders interleaved for several rounds; throughput is the median pass over rounds (min-max), the ratio is the per-round speed against the named reference (median, min-max). Contenders whose pass takes over 0.4 s are timed as one pass per round after round one, in two rounds only. Three rows are ceilings, not parsers: "TextDecoder alone" decodes, "line ends alone" decodes and finds every line end, "events alone" also slices every value and makes every event object but is told the fixture\'s format and checks nothing (no CR, no limits, no field validation): a parser that keeps the rules does all of that work and more, so a ratio this row does not reach is out of its reach. "LLM answers" are short streams (500 token events, one per chunk), timed without mitata after 300 streams of warm-up: per round, the median of 15 streams that each start after a full GC (outside the timed region), and the median of the last 100 of 200 back-to-back streams.',
     blocks,
     checks,
     notMeasured,
