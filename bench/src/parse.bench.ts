@@ -438,11 +438,14 @@ function buildAnswer(): Fixture {
  */
 async function measureAnswers(
   fixture: Fixture,
-  rounds: number,
-  log: (line: string) => void,
-): Promise<{ cold: Measured[]; warm: Measured[] } | undefined> {
+  options: BenchOptions,
+): Promise<{ cold: Measured[] | undefined; warm: Measured[] }> {
+  // Without --expose-gc (the smoke test) the streams are still run and checked, but not cold.
   const gc = (globalThis as { gc?: () => void }).gc
-  if (gc === undefined) return undefined
+  const rounds = bySize(options.scale, { full: 5, quick: 2, smoke: 1 })
+  const warmUp = bySize(options.scale, { full: 300, quick: 300, smoke: 3 })
+  const coldSamples = bySize(options.scale, { full: 15, quick: 15, smoke: 1 })
+  const warmSamples = bySize(options.scale, { full: 100, quick: 100, smoke: 2 })
   const contenders = (await feedContenders(fixture)).filter(
     (contender) => contender.verify !== undefined && contender.name !== eventsAlone,
   )
@@ -454,39 +457,43 @@ async function measureAnswers(
     warm.push({ name: contender.name, roundTimes: [], unavailable: contender.unavailable })
     if (contender.unavailable) continue
     // A busy process first: every parser's code is optimised before the first sample.
-    for (let stream = 0; stream < 300; stream++) await contender.run()
+    for (let stream = 0; stream < warmUp; stream++) await contender.run()
     const wrong = verify((await contender.run()) as Tally)
     if (wrong) {
       const reason = `wrong result: ${wrong}`
       ;(cold.at(-1) as Measured).unavailable = reason
       ;(warm.at(-1) as Measured).unavailable = reason
-      log(`parse: ${contender.name}: ${reason}`)
+      options.log(`parse: ${contender.name}: ${reason}`)
     }
   }
   const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1] as number
+  const time = async (run: () => unknown) => {
+    const started = performance.now()
+    await run()
+    return (performance.now() - started) * 1e6
+  }
   for (let round = 0; round < rounds; round++) {
     for (let step = 0; step < contenders.length; step++) {
       const index = (step + round) % contenders.length
       const contender = contenders[index] as Contender<Tally>
-      if ((cold[index] as Measured).unavailable) continue
-      const colds: number[] = []
-      for (let sample = 0; sample < 15; sample++) {
-        gc()
-        const started = performance.now()
-        await contender.run()
-        colds.push((performance.now() - started) * 1e6)
+      if ((warm[index] as Measured).unavailable) continue
+      if (gc !== undefined) {
+        const colds: number[] = []
+        for (let sample = 0; sample < coldSamples; sample++) {
+          gc()
+          colds.push(await time(contender.run))
+        }
+        ;(cold[index] as Measured).roundTimes.push(median(colds))
       }
-      ;(cold[index] as Measured).roundTimes.push(median(colds))
       const warms: number[] = []
-      for (let stream = 0; stream < 200; stream++) {
-        const started = performance.now()
-        await contender.run()
-        if (stream >= 100) warms.push((performance.now() - started) * 1e6)
+      for (let stream = 0; stream < 2 * warmSamples; stream++) {
+        const elapsed = await time(contender.run)
+        if (stream >= warmSamples) warms.push(elapsed)
       }
       ;(warm[index] as Measured).roundTimes.push(median(warms))
     }
   }
-  return { cold, warm }
+  return { cold: gc === undefined ? undefined : cold, warm }
 }
 
 function table(fixture: Fixture, measured: Measured[], referenceName: string): string {
@@ -575,17 +582,19 @@ export async function runParse(options: BenchOptions): Promise<Section> {
   }
   const answer = buildAnswer()
   options.log(`parse: ${answer.name}`)
-  const answers = await measureAnswers(answer, rounds, options.log)
-  if (answers === undefined) {
-    notMeasured.push({ name: answer.name, reason: 'needs node --expose-gc' })
-  } else {
-    blocks.push(
-      `#### ${answer.name} after a full GC: ${answer.description}, each stream started after a full GC with no stream open (as after an idle period; median of 15 per round)`,
-      table(answer, answers.cold, feedReference),
-      `#### ${answer.name}, warm: the same streams back to back (median of 100 per round, after 100 more)`,
-      table(answer, answers.warm, feedReference),
-    )
+  const answers = await measureAnswers(answer, options)
+  for (const entry of [...(answers.cold ?? []), ...answers.warm]) {
+    if (entry.unavailable)
+      notMeasured.push({ name: `${entry.name} (${answer.name})`, reason: entry.unavailable })
   }
+  blocks.push(
+    `#### ${answer.name} after a full GC: ${answer.description}, each stream started after a full GC with no stream open (as after an idle period; median of 15 per round)`,
+    answers.cold === undefined
+      ? 'Not measured: needs `node --expose-gc`.'
+      : table(answer, answers.cold, feedReference),
+    `#### ${answer.name}, warm: the same streams back to back (median of 100 per round, after 100 more)`,
+    table(answer, answers.warm, feedReference),
+  )
   return {
     title: '1. Parser',
     method:
