@@ -439,7 +439,11 @@ function buildAnswer(): Fixture {
 async function measureAnswers(
   fixture: Fixture,
   options: BenchOptions,
-): Promise<{ cold: Measured[] | undefined; warm: Measured[] }> {
+): Promise<{
+  cold: Measured[] | undefined
+  warm: Measured[]
+  heading: { cold: string; warm: string }
+}> {
   // Without --expose-gc (the smoke test) the streams are still run and checked, but not cold.
   const gc = (globalThis as { gc?: () => void }).gc
   const rounds = bySize(options.scale, { full: 5, quick: 2, smoke: 1 })
@@ -493,7 +497,11 @@ async function measureAnswers(
       ;(warm[index] as Measured).roundTimes.push(median(warms))
     }
   }
-  return { cold: gc === undefined ? undefined : cold, warm }
+  const heading = {
+    cold: `each stream started after a full GC with no stream open (as after an idle period; median of ${coldSamples} per round)`,
+    warm: `the same streams back to back (median of ${warmSamples} per round, after ${warmSamples} more)`,
+  }
+  return { cold: gc === undefined ? undefined : cold, warm, heading }
 }
 
 function table(fixture: Fixture, measured: Measured[], referenceName: string): string {
@@ -588,11 +596,11 @@ export async function runParse(options: BenchOptions): Promise<Section> {
       notMeasured.push({ name: `${entry.name} (${answer.name})`, reason: entry.unavailable })
   }
   blocks.push(
-    `#### ${answer.name} after a full GC: ${answer.description}, each stream started after a full GC with no stream open (as after an idle period; median of 15 per round)`,
+    `#### ${answer.name} after a full GC: ${answer.description}, ${answers.heading.cold}`,
     answers.cold === undefined
       ? 'Not measured: needs `node --expose-gc`.'
       : table(answer, answers.cold, feedReference),
-    `#### ${answer.name}, warm: the same streams back to back (median of 100 per round, after 100 more)`,
+    `#### ${answer.name}, warm: ${answers.heading.warm}`,
     table(answer, answers.warm, feedReference),
   )
   return {

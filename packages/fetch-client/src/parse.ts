@@ -321,7 +321,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
  * (after an idle period, say) drops it, and the next stream runs unoptimised until V8 compiles it
  * again, which for a 500-event stream fed an event at a time measured 3x slower.
  */
-keeper = /* @__PURE__ */ createParser({}).feed
+keeper = createParser({}).feed
 
 function limit(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback
