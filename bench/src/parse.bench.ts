@@ -7,10 +7,10 @@
  *   streaming `TextDecoder`, which is how it is meant to be fed bytes); `TextDecoder` alone over the
  *   same chunks (one-shot decodes, the fastest way in Node) is the ceiling no parser that decodes
  *   UTF-8 can pass, decoding plus one `indexOf` per line that is not blank (no field read, no
- *   string or event made) is the speed no parser of decoded text can pass either, and "events alone" (the same
- *   plus one slice per value and one event object per block, told the fixtures' format so that it
- *   checks nothing) is a speed a parser that keeps the rules, and so does all of that and more,
- *   does not reach;
+ *   string or event made) is the speed no parser of decoded text can pass either, and "events
+ *   alone" (the same plus one slice per value and one event object per block, told the fixtures'
+ *   format so that it checks nothing) is a speed a parser that keeps the rules, and so does all of
+ *   that and more, does not reach;
  * - stream pipelines from a `ReadableStream<Uint8Array>` to parsed events (reference:
  *   `pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())`).
  * Every contender's output is checked after round one (event count and total data length).
@@ -248,9 +248,9 @@ async function feedContenders(fixture: Fixture): Promise<Contender<Tally>[]> {
     {
       // What handing these events over costs at the least: decode, one search per line that is not
       // blank (a blank line is told by its first character), one slice per value, `data` lines
-      // joined, one event object per block. It is told the fixtures'
-      // format (ASCII, LF, one space after every colon, fields known by their first letter), so it
-      // checks nothing and is no parser: one that keeps the rules does all of this and more.
+      // joined, one event object per block. It is told the fixtures' format (ASCII, LF, one space
+      // after every colon, fields known by their first letter), so it checks nothing and is no
+      // parser: one that keeps the rules does all of this and more.
       name: eventsAlone,
       verify,
       run: () => {
@@ -483,7 +483,7 @@ async function measureAnswers(
       options.log(`parse: ${contender.name}: ${reason}`)
     }
   }
-  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1] as number
+  const median = (values: number[]) => summarize(values).median
   const time = async (run: () => unknown) => {
     const started = performance.now()
     await run()
