@@ -149,7 +149,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
 
   const feed = (chunk: Uint8Array): void => {
     const chunkLength = chunk.length
-    if (stopped || chunkLength === 0) return
+    if (stopped || !chunkLength) return
     // The streaming decoder while a character may be split, and (faster in Node for non-ASCII
     // text) after a chunk that was not all ASCII; the other one, which keeps Node's ASCII fast
     // path, else.
@@ -208,7 +208,7 @@ export function createParser(options: ParserOptions): EventStreamParser {
       pendingData = false
       position = end + 1
       at++
-      if (chunk[at - 1] === CR) {
+      if (carriageReturn < length && chunk[at - 1] === CR) {
         if (chunk[at] === LF) {
           position++
           at++
@@ -268,7 +268,8 @@ export function createParser(options: ParserOptions): EventStreamParser {
       }
       position = end + 1
       at++
-      if (chunk[at - 1] === CR) {
+      // No CR left in the chunk: no byte to read.
+      if (carriageReturn < length && chunk[at - 1] === CR) {
         if (chunk[at] === LF) {
           position++
           at++
