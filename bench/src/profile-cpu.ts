@@ -2,10 +2,16 @@
  * Where the CPU goes in one of our hot paths: `npm run bench:profile -- <case>` (from bench/; it
  * builds first, so our code runs as plain JavaScript). Cases: `parse` (createParser on the 200k
  * token fixture in 64 KiB chunks), `parse-random` (the same in random 1-100 byte chunks),
- * `parse-stream` (parseEventStream on it), `encode-async` (createEventStream from an async
+ * `parse-multiline` (50k events of four `data:` lines, 64 KiB chunks), `parse-stream`
+ * (parseEventStream on the token fixture), `encode-async` (createEventStream from an async
  * generator of 200k small events), `encode-array` (from an array). Runs the case for about 3 s
  * under the V8 sampling profiler (node:inspector, the same profile `node --cpu-prof` writes),
- * saves the .cpuprofile to the temp directory, and prints the functions with the most self time.
+ * saves the .cpuprofile to the temp directory, and prints the functions with the most self time,
+ * then the source lines of our packages with the most. Our hot paths are one function each once V8
+ * has inlined their helpers, so the lines say more than the functions: V8 gives each sample the
+ * position in the optimised code, and an inlined callee's lines count as its own. Those positions
+ * are approximate: a sample taken just after a call returns (an `indexOf`, a `slice`) can land on
+ * the next line.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -20,6 +26,7 @@ interface ProfileNode {
   id: number
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }
   hitCount?: number
+  positionTicks?: { line: number; ticks: number }[]
 }
 
 /** Maps a bundled `dist/*.js` position back to the TypeScript source it came from. */
@@ -41,6 +48,43 @@ function sourcePosition(url: string, line: number, column: number): string {
 }
 const maps = new Map<string, SourceMap>()
 
+/**
+ * The TypeScript line of our packages that line `line` (1-based) of a bundled `dist/*.js` file
+ * came from, with its text; undefined for anything else.
+ */
+function sourceLine(url: string, line: number): { where: string; text: string } | undefined {
+  if (!url.startsWith('file://') || !url.endsWith('.js')) return undefined
+  try {
+    const map =
+      maps.get(url) ?? new SourceMap(JSON.parse(readFileSync(new URL(`${url}.map`), 'utf8')))
+    maps.set(url, map)
+    let generated = generatedLines.get(url)
+    if (!generated) {
+      generated = readFileSync(new URL(url), 'utf8').split('\n')
+      generatedLines.set(url, generated)
+    }
+    // The first mapping on the line: at its first character that is not indentation.
+    const column = (generated[line - 1] ?? '').search(/\S|$/)
+    const entry = map.findEntry(line - 1, column) as {
+      originalSource?: string
+      originalLine?: number
+    }
+    const { originalSource, originalLine } = entry
+    if (originalSource === undefined || originalLine === undefined) return undefined
+    if (!/\/packages\//.test(originalSource)) return undefined
+    const payload = map.payload as { sources: string[]; sourcesContent?: (string | null)[] }
+    const content = payload.sourcesContent?.[payload.sources.indexOf(originalSource)]
+    const text = content?.split('\n')[originalLine]?.trim() ?? ''
+    return {
+      where: `${originalSource.replace(/^.*\/packages\//, 'packages/')}:${originalLine + 1}`,
+      text,
+    }
+  } catch {
+    return undefined
+  }
+}
+const generatedLines = new Map<string, string[]>()
+
 const encoder = new TextEncoder()
 const text = Array.from(
   { length: 200_000 },
@@ -57,6 +101,16 @@ for (let offset = 0; offset < bytes.length; ) {
   small.push(bytes.subarray(offset, offset + size))
   offset += size
 }
+const multiline: Uint8Array[] = []
+const multilineBytes = encoder.encode(
+  Array.from(
+    { length: 50_000 },
+    (_, index) =>
+      `event: log\ndata: line one of event ${index}\ndata: line two: a colon inside\ndata:  line three with a leading space\ndata: line four, the last one\n\n`,
+  ).join(''),
+)
+for (let offset = 0; offset < multilineBytes.length; offset += 65_536)
+  multiline.push(multilineBytes.subarray(offset, offset + 65_536))
 const events = Array.from({ length: 200_000 }, (_, index) => ({
   id: String(index),
   data: '{"t":"word"}',
@@ -70,12 +124,14 @@ async function drain(stream: ReadableStream<Uint8Array>) {
 async function pass(name: string): Promise<void> {
   switch (name) {
     case 'parse':
-    case 'parse-random': {
+    case 'parse-random':
+    case 'parse-multiline': {
       const loaded = await loadParser()
       if (!loaded.ok) throw new Error(loaded.reason)
       let count = 0
       const parser = loaded.api.createParser({ onEvent: () => count++ })
-      for (const chunk of name === 'parse' ? fixed : small) parser.feed(chunk)
+      const chunks = name === 'parse' ? fixed : name === 'parse-random' ? small : multiline
+      for (const chunk of chunks) parser.feed(chunk)
       return
     }
     case 'parse-stream': {
@@ -106,7 +162,7 @@ async function pass(name: string): Promise<void> {
     }
     default:
       throw new TypeError(
-        `unknown case ${name}: parse, parse-random, parse-stream, encode-async, encode-array`,
+        `unknown case ${name}: parse, parse-random, parse-multiline, parse-stream, encode-async, encode-array`,
       )
   }
 }
@@ -144,4 +200,27 @@ console.log('| self % | function |')
 console.log('| ---: | --- |')
 for (const [key, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
   console.log(`| ${((hits / total) * 100).toFixed(1)} | ${key} |`)
+}
+const lines = new Map<string, { text: string; ticks: number }>()
+for (const node of profile.nodes) {
+  for (const { line, ticks } of node.positionTicks ?? []) {
+    const source = sourceLine(node.callFrame.url, line)
+    if (!source) continue
+    const entry = lines.get(source.where) ?? { text: source.text, ticks: 0 }
+    entry.ticks += ticks
+    lines.set(source.where, entry)
+  }
+}
+if (lines.size > 0) {
+  console.log('')
+  console.log('| self % | line of our code | source |')
+  console.log('| ---: | --- | --- |')
+  for (const [where, { text, ticks }] of [...lines]
+    .sort((a, b) => b[1].ticks - a[1].ticks)
+    .slice(0, 12)) {
+    const code = text.length > 90 ? `${text.slice(0, 87)}...` : text
+    console.log(
+      `| ${((ticks / total) * 100).toFixed(1)} | ${where} | \`${code.replaceAll('|', '\\|')}\` |`,
+    )
+  }
 }

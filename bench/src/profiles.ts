@@ -42,7 +42,13 @@ export async function profileMisses(
   const idleTargets = new Set<string>()
   for (const check of missed) {
     if (check.claim.startsWith('createParser')) {
-      cpuCases.add(check.claim.includes('random') ? 'parse-random' : 'parse')
+      cpuCases.add(
+        check.claim.includes('random')
+          ? 'parse-random'
+          : check.claim.includes('multi-line')
+            ? 'parse-multiline'
+            : 'parse',
+      )
     } else if (check.claim.startsWith('parseEventStream')) cpuCases.add('parse-stream')
     else if (check.claim.startsWith('encoder') && check.claim.includes('async generator'))
       cpuCases.add('encode-async')
@@ -71,7 +77,7 @@ export async function profileMisses(
   return {
     title: 'Profiles of the missed targets',
     method:
-      'Generated in this run for the targets above marked missed. CPU: our hot path alone for about 3 s under the V8 sampling profiler (the `.cpuprofile` is saved to the temp directory; open it in Chrome DevTools); self time per function. Memory: heap snapshots of the server before and after 2 000 more idle streams, the growth per stream grouped by constructor (V8 internal arrays attributed to the object that owns them). Reproduce one with `npm run bench:profile -w @ssekit/bench -- <case>` or `node --expose-gc bench/dist/profile-idle.js <target> 2000` after a build.',
+      'Generated in this run for the targets above marked missed. CPU: our hot path alone for about 3 s under the V8 sampling profiler (the `.cpuprofile` is saved to the temp directory; open it in Chrome DevTools); self time per function, then per source line of our packages (where the optimised code was when sampled, so a sample just after a call returns can land on the next line). Memory: heap snapshots of the server before and after 2 000 more idle streams, the growth per stream grouped by constructor (V8 internal arrays attributed to the object that owns them). Reproduce one with `npm run bench:profile -w @ssekit/bench -- <case>` or `node --expose-gc bench/dist/profile-idle.js <target> 2000` after a build.',
     blocks,
     checks: [],
     notMeasured: [],
