@@ -106,9 +106,10 @@ export function createParser(options: ParserOptions): EventStreamParser {
    * one): the rare fields, and a line split across chunks.
    */
   const processLine = (line: string, at: number): void => {
-    // Field names are short: scanning them here beats a search call.
-    let colon = 0
-    while (colon < line.length && line.charCodeAt(colon) !== COLON) colon++
+    // A search, not a `charCodeAt` loop: a line joined across chunks is a rope, which every
+    // `charCodeAt` walks and `indexOf` flattens once (5% of the time on random small chunks).
+    let colon = line.indexOf(':')
+    if (colon < 0) colon = line.length
     // The value, without the one space that may follow the colon.
     const value = line.slice(line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1)
     if (colon === 0) {
