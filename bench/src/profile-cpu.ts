@@ -29,15 +29,37 @@ interface ProfileNode {
   positionTicks?: { line: number; ticks: number }[]
 }
 
+/** The source map of a bundled `dist/*.js` file, read once. */
+function sourceMapOf(url: string): SourceMap {
+  let map = maps.get(url)
+  if (!map) {
+    map = new SourceMap(JSON.parse(readFileSync(new URL(`${url}.map`), 'utf8')))
+    maps.set(url, map)
+  }
+  return map
+}
+const maps = new Map<string, SourceMap>()
+
+/** The lines of a text, split once per key. */
+function linesOf(key: string, read: () => string | undefined): string[] {
+  let lines = splitLines.get(key)
+  if (!lines) {
+    lines = read()?.split('\n') ?? []
+    splitLines.set(key, lines)
+  }
+  return lines
+}
+const splitLines = new Map<string, string[]>()
+
 /** Maps a bundled `dist/*.js` position back to the TypeScript source it came from. */
 function sourcePosition(url: string, line: number, column: number): string {
   const file = url.replace(/^.*\/(node_modules|packages|bench)\//, '$1/')
   if (!url.startsWith('file://') || !url.endsWith('.js')) return `${file}:${line + 1}`
   try {
-    const map =
-      maps.get(url) ?? new SourceMap(JSON.parse(readFileSync(new URL(`${url}.map`), 'utf8')))
-    maps.set(url, map)
-    const entry = map.findEntry(line, column) as { originalSource?: string; originalLine?: number }
+    const entry = sourceMapOf(url).findEntry(line, column) as {
+      originalSource?: string
+      originalLine?: number
+    }
     if (entry.originalSource === undefined || entry.originalLine === undefined)
       return `${file}:${line + 1}`
     const source = entry.originalSource.replace(/^.*\/(packages|bench)\//, '$1/')
@@ -46,7 +68,6 @@ function sourcePosition(url: string, line: number, column: number): string {
     return `${file}:${line + 1}`
   }
 }
-const maps = new Map<string, SourceMap>()
 
 /**
  * The TypeScript line of our packages that line `line` (1-based) of a bundled `dist/*.js` file
@@ -55,35 +76,29 @@ const maps = new Map<string, SourceMap>()
 function sourceLine(url: string, line: number): { where: string; text: string } | undefined {
   if (!url.startsWith('file://') || !url.endsWith('.js')) return undefined
   try {
-    const map =
-      maps.get(url) ?? new SourceMap(JSON.parse(readFileSync(new URL(`${url}.map`), 'utf8')))
-    maps.set(url, map)
-    let generated = generatedLines.get(url)
-    if (!generated) {
-      generated = readFileSync(new URL(url), 'utf8').split('\n')
-      generatedLines.set(url, generated)
-    }
+    const map = sourceMapOf(url)
+    const generated = linesOf(url, () => readFileSync(new URL(url), 'utf8'))
     // The first mapping on the line: at its first character that is not indentation.
     const column = (generated[line - 1] ?? '').search(/\S|$/)
-    const entry = map.findEntry(line - 1, column) as {
+    const { originalSource, originalLine } = map.findEntry(line - 1, column) as {
       originalSource?: string
       originalLine?: number
     }
-    const { originalSource, originalLine } = entry
     if (originalSource === undefined || originalLine === undefined) return undefined
     if (!/\/packages\//.test(originalSource)) return undefined
     const payload = map.payload as { sources: string[]; sourcesContent?: (string | null)[] }
-    const content = payload.sourcesContent?.[payload.sources.indexOf(originalSource)]
-    const text = content?.split('\n')[originalLine]?.trim() ?? ''
+    const source = linesOf(
+      originalSource,
+      () => payload.sourcesContent?.[payload.sources.indexOf(originalSource)] ?? undefined,
+    )
     return {
       where: `${originalSource.replace(/^.*\/packages\//, 'packages/')}:${originalLine + 1}`,
-      text,
+      text: source[originalLine]?.trim() ?? '',
     }
   } catch {
     return undefined
   }
 }
-const generatedLines = new Map<string, string[]>()
 
 const encoder = new TextEncoder()
 const text = Array.from(
