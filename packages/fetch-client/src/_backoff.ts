@@ -12,8 +12,10 @@ export function backoffDelay(
   random: () => number,
   minBaseMs = 0,
 ): number {
-  const ceiling = attempt > 1 ? Math.max(baseMs, minBaseMs) * 2 ** (attempt - 1) : baseMs
-  return Math.floor(random() * Math.min(maxMs, ceiling))
+  // (The exponent stops growing long after the cap is reached: 0 * 2 ** 1024 would be NaN.)
+  const ceiling =
+    attempt > 1 ? Math.max(baseMs, minBaseMs) * 2 ** Math.min(attempt - 1, 64) : baseMs
+  return Math.floor(random() * Math.min(maxMs, ceiling, maxTimerMs))
 }
 
 /**
@@ -23,13 +25,22 @@ export function backoffDelay(
 export const minGrowthMs = 100
 
 /**
+ * @internal The longest delay a timer can wait: `setTimeout` fires at once (Node) or after 1 ms for
+ * anything longer, so a server's `retry: 9999999999` would otherwise become a tight loop.
+ */
+export const maxTimerMs = 2 ** 31 - 1
+
+/**
  * @internal Milliseconds a `Retry-After` header asks for (delta-seconds or an HTTP date), or
  * `undefined` when it is absent or unreadable.
  */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined
   const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, maxTimerMs)
+  // Every HTTP-date form starts with the day's name; `Date.parse` would also take "1.5" or "-1"
+  // for dates in the past.
+  if (!/^[a-z]{3}/i.test(trimmed)) return undefined
   const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), maxTimerMs)
 }

@@ -1,5 +1,5 @@
 import { type EventMap as CoreEventMap, SseError } from '@ssekit/core'
-import { backoffDelay, minGrowthMs, parseRetryAfter } from './_backoff.ts'
+import { backoffDelay, maxTimerMs, minGrowthMs, parseRetryAfter } from './_backoff.ts'
 import { createParser } from './parse.ts'
 import type { ServerSentEvent } from './types.ts'
 
@@ -73,7 +73,10 @@ export interface ResumeContext {
  * @public
  */
 export interface RetryContext {
-  /** The reconnection attempt, from 1; reset once a connection delivered an event. */
+  /**
+   * The reconnection attempt, from 1; it starts over after a healthy connection (see
+   * {@link FetchEventStreamInit.healthyAfterMs}).
+   */
   attempt: number
   /** The delay before the attempt, in milliseconds. */
   delayMs: number
@@ -129,7 +132,9 @@ export interface FetchEventStreamInit<Events extends EventMap = EventMap>
    * - `'auto'`: GET, HEAD and OPTIONS reconnect (on a network error, an idle timeout, a retryable
    *   status, and a normal end of body, as the spec's EventSource does); any other method is
    *   never sent again, but a broken stream is continued through `resume` when one is given.
-   * - `'always'`: reconnect whatever the method (re-sends a POST: use only for idempotent POSTs).
+   * - `'always'`: reconnect whatever the method (re-sends a POST: use only for idempotent POSTs; a
+   *   `Request` is cloned for every attempt, and a `ReadableStream` body, which cannot be sent
+   *   twice, is refused with a TypeError).
    * - `'never'`: one request; errors are thrown, a normal end ends the iteration.
    * @defaultValue 'auto'
    */
@@ -137,7 +142,8 @@ export interface FetchEventStreamInit<Events extends EventMap = EventMap>
   /**
    * Continues a broken stream with another request (typically a GET of a resume endpoint, which
    * gets `Last-Event-ID`), instead of re-sending the original: so a dropped LLM answer is picked
-   * up where it stopped, not generated and paid for twice. Return `undefined` to give up.
+   * up where it stopped, not generated and paid for twice. Return `undefined` to give up: the
+   * error that broke the stream is then thrown (a normal end just ends the iteration).
    */
   resume?:
     | ((
@@ -152,6 +158,14 @@ export interface FetchEventStreamInit<Events extends EventMap = EventMap>
   maxRetries?: number | undefined
   /** Milliseconds of consecutive failures before giving up with `retries-exhausted`. @defaultValue Infinity */
   maxElapsedMs?: number | undefined
+  /**
+   * Milliseconds a connection must stay open to count as healthy, so that the backoff (attempt
+   * count, `maxRetries`, `maxElapsedMs`) starts over when it breaks. A body that ends normally
+   * after an event is healthy too (the spec's "reestablish"). A server that accepts and drops every
+   * connection at once, even after an event, is backed off.
+   * @defaultValue 5000
+   */
+  healthyAfterMs?: number | undefined
   /**
    * Decides whether to reconnect after an error (its `status`, `headers` and `body` tell about a
    * bad response); return `undefined` for the default: network errors, idle timeouts, 408, 429
@@ -271,6 +285,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     maxRetryMs: maxRetryMsOption,
     maxRetries: maxRetriesOption,
     maxElapsedMs: maxElapsedMsOption,
+    healthyAfterMs: healthyAfterOption,
     idleTimeoutMs: idleTimeoutOption,
     maxLineBytes,
     maxEventBytes,
@@ -284,6 +299,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   const maxRetries = nonNegative(maxRetriesOption, 'maxRetries', Infinity)
   const maxElapsedMs = nonNegative(maxElapsedMsOption, 'maxElapsedMs', Infinity)
   const idleTimeoutMs = nonNegative(idleTimeoutOption, 'idleTimeoutMs', 0)
+  const healthyAfterMs = nonNegative(healthyAfterOption, 'healthyAfterMs', 5000)
   if (!['auto', 'always', 'never'].includes(reconnect)) {
     throw new TypeError(`reconnect must be 'auto', 'always' or 'never', got ${reconnect}`)
   }
@@ -295,12 +311,33 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
         requestInit.method ?? (input as Partial<Request>).method ?? 'GET',
       ))
   const reconnectOnError = reconnectOnEnd || (reconnect === 'auto' && resume !== undefined)
+  // Whether `input` may be sent more than once (else a broken stream goes on through `resume`).
+  const resends = reconnectOnEnd || (reconnectOnError && resume === undefined)
+  if (
+    resends &&
+    typeof (requestInit.body as ReadableStream | null | undefined)?.getReader === 'function'
+  ) {
+    throw new TypeError(
+      'A ReadableStream body can be sent only once: pass a string, Blob or ArrayBuffer to reconnect, or use reconnect: "never"',
+    )
+  }
+  // What a resume request keeps of `init`: not the method and body of the request it replaces.
+  const {
+    method: _method,
+    body: _body,
+    duplex: _duplex,
+    ...resumeInit
+  } = requestInit as RequestInit & { duplex?: string }
 
-  const queue: ServerSentEvent[] = []
+  // The events of the last chunk, handed out from `head` on.
+  let queue: ServerSentEvent[] = []
+  let head = 0
   let serverRetryMs: number | undefined
   let limitError: Error | undefined
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
   let connection: AbortController | undefined
+  let openedAt = 0
+  let delivered = false
   let requests = 0
   let attempt = 0
   let failingSince: number | undefined
@@ -308,8 +345,9 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   let finished = false
   // Set when the signal ended the stream: the iteration then rejects with its reason.
   let aborted: { reason: unknown } | undefined
-  // Cuts the backoff wait short when the stream ends.
-  let wake = noop
+  // Cuts short whatever the loop awaits that may never settle (the backoff, `headers()`,
+  // `resume()`, `fetch`) when the stream ends or the idle timeout fires.
+  let wake: () => void = noop
 
   const parser = createParser({
     lastEventId: initialLastEventId,
@@ -317,9 +355,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     maxEventBytes,
     onEvent: (event) => {
       queue.push(event)
-      // A connection that delivered an event succeeded: the backoff starts over.
-      attempt = 0
-      failingSince = undefined
+      delivered = true
     },
     onRetry: (milliseconds) => {
       serverRetryMs = milliseconds
@@ -350,6 +386,14 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     reader = connection = undefined
   }
 
+  /** Settles as `operation` does, or rejects (with `undefined`) when {@link wake} is called first. */
+  function interruptible<Result>(operation: Result | PromiseLike<Result>): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      wake = reject
+      Promise.resolve(operation).then(resolve, reject)
+    })
+  }
+
   /**
    * Runs one network step under the idle timeout, which drops the connection: its result, or the
    * failure as an `idle-timeout` or `network` error.
@@ -361,10 +405,14 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     let timedOut = false
     const timer =
       idleTimeoutMs &&
-      setTimeout(() => {
-        timedOut = true
-        dropConnection()
-      }, idleTimeoutMs)
+      setTimeout(
+        () => {
+          timedOut = true
+          dropConnection()
+          wake()
+        },
+        Math.min(idleTimeoutMs, maxTimerMs),
+      )
     let result: Result | SseError
     try {
       result = await operation()
@@ -372,11 +420,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
       result = new SseError('network', `${label}: ${String(cause)}`, { cause })
     }
     clearTimeout(timer)
-    if (!timedOut) return result
-    // A custom fetch may ignore the abort and answer late: that response is not used, so free it.
-    const late = result as { body?: ReadableStream | null }
-    late.body?.cancel().catch(noop)
-    return new SseError('idle-timeout', `No bytes for ${idleTimeoutMs} ms`)
+    return timedOut ? new SseError('idle-timeout', `No bytes for ${idleTimeoutMs} ms`) : result
   }
 
   /**
@@ -389,15 +433,18 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     let error: SseError | undefined
     try {
       while (!finished) {
-        const event = queue.shift()
-        if (event) {
+        if (head < queue.length) {
+          const event = queue[head++] as ServerSentEvent
           const parseData =
             parse === 'json'
               ? JSON.parse
-              : (parse as Record<string, ((data: string) => unknown) | undefined> | undefined)?.[
-                  event.type
-                ]
+              : parse !== undefined && Object.hasOwn(parse, event.type)
+                ? (parse as Record<string, ((data: string) => unknown) | undefined>)[event.type]
+                : undefined
           yield (parseData ? { ...event, data: parseData(event.data) } : event) as Event
+        } else if (limitError) {
+          // After the events the parser dispatched before the limit was passed.
+          throw limitError
         } else if (reader) {
           const result = await watch(
             () => (reader as ReadableStreamDefaultReader<Uint8Array>).read(),
@@ -406,9 +453,17 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
           if (result instanceof SseError || result.done) {
             dropConnection()
             error = result instanceof SseError ? result : undefined
+            if ((delivered && !error) || Date.now() - openedAt >= healthyAfterMs) {
+              // A healthy connection: the backoff starts over.
+              attempt = 0
+              failingSince = undefined
+            }
           } else if (!finished) {
+            queue = []
+            head = 0
             parser.feed(result.value)
-            if (limitError) throw limitError
+            // The body is cancelled at once; the events before the limit are still handed out.
+            if (limitError) dropConnection(limitError)
           }
         } else {
           let target = input
@@ -435,17 +490,23 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
                 status: error?.status,
               })
             }
+            const backoffMs = backoffDelay(
+              attempt,
+              serverRetryMs ?? retryMs,
+              Math.max(maxRetryMs, serverRetryMs ?? 0),
+              Math.random,
+              // A server's `retry: 0` must not make failures spin; a low `retryMs` is the
+              // caller's own choice.
+              Math.min(retryMs, minGrowthMs),
+            )
+            // `Retry-After` is the wait the server asked for; when failures go on, never shorter
+            // than the backoff, so a server that keeps answering `Retry-After: 0` is not hammered.
             const delayMs =
-              retryAfterMs ??
-              backoffDelay(
-                attempt,
-                serverRetryMs ?? retryMs,
-                Math.max(maxRetryMs, serverRetryMs ?? 0),
-                Math.random,
-                // A server's `retry: 0` must not make failures spin; a low `retryMs` is the
-                // caller's own choice.
-                Math.min(retryMs, minGrowthMs),
-              )
+              retryAfterMs === undefined
+                ? backoffMs
+                : attempt === 1
+                  ? retryAfterMs
+                  : Math.max(retryAfterMs, backoffMs)
             retryAfterMs = undefined
             onRetry?.({ attempt, delayMs, error })
             // A callback above may have closed the stream; else end() cuts the wait short.
@@ -458,29 +519,45 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
               }
             })
             if (resume) {
-              const resumed = await resume({ lastEventId, attempt, error })
-              if (resumed == null) break
+              const resumed = await interruptible(resume({ lastEventId, attempt, error }))
+              if (resumed == null) {
+                if (error) throw error
+                break
+              }
               target = resumed
-              options = {}
+              options = resumeInit
             }
           }
           // Passing `headers` replaces a Request's own, so start from them.
           const headers = new Headers((target as Partial<Request>).headers)
-          const extra = typeof headersOption === 'function' ? await headersOption() : headersOption
+          const extra =
+            typeof headersOption === 'function'
+              ? await interruptible(headersOption())
+              : headersOption
           for (const [name, value] of new Headers(extra)) headers.set(name, value)
           if (!headers.has('accept')) headers.set('accept', 'text/event-stream')
-          if (lastEventId) headers.set('last-event-id', lastEventId)
+          if (lastEventId) headers.set('last-event-id', utf8ByteString(lastEventId))
           if (finished) break
           requests++
           const controller = new AbortController()
           connection = controller
-          const response = await watch(
-            () =>
-              (fetchOption ?? fetch)(target, { ...options, headers, signal: controller.signal }),
-            'Request failed',
+          // A Request's body can be read only once: one that may be sent again goes out as a copy.
+          const outgoing =
+            target === input && resends && typeof (input as Request).clone === 'function'
+              ? (input as Request).clone()
+              : target
+          // (A fetch that throws at once fails like one that rejects.)
+          const pending = new Promise<Response>((resolve) =>
+            resolve(
+              (fetchOption ?? fetch)(outgoing, { ...options, headers, signal: controller.signal }),
+            ),
           )
-          if (response instanceof SseError) error = response
-          else if (finished || response.status === 204) {
+          const response = await watch(() => interruptible(pending), 'Request failed')
+          if (response instanceof SseError) {
+            error = response
+            // A fetch that ignored the abort may answer late: that response is not used, so free it.
+            pending.then((late) => late.body?.cancel().catch(noop), noop)
+          } else if (finished || response.status === 204) {
             response.body?.cancel().catch(noop)
             break
           } else {
@@ -491,7 +568,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
               const details = {
                 status,
                 headers: responseHeaders,
-                body: await snippet(body, idleTimeoutMs || 5000),
+                body: await snippet(body, Math.min(idleTimeoutMs || 5000, maxTimerMs)),
               }
               if (status === 429 || status === 503) {
                 retryAfterMs = parseRetryAfter(responseHeaders.get('retry-after'), Date.now())
@@ -507,6 +584,8 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
             } else if (body) {
               parser.reset()
               reader = body.getReader()
+              openedAt = Date.now()
+              delivered = false
               onOpen?.(response)
             } else {
               // React Native's fetch, for one, never streams: reconnecting would loop for nothing.
@@ -573,6 +652,19 @@ async function snippet(
     }
   }
   return text.slice(0, SNIPPET_LENGTH)
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * `text` as its UTF-8 bytes, one character per byte: how a `Headers` value carries bytes past ASCII
+ * (the spec sends `Last-Event-ID` in UTF-8; a character past U+00FF would make `Headers` throw).
+ */
+function utf8ByteString(text: string): string {
+  if (!/[\u0080-\uffff]/.test(text)) return text
+  let bytes = ''
+  for (const byte of encoder.encode(text)) bytes += String.fromCharCode(byte)
+  return bytes
 }
 
 function nonNegative(value: number | undefined, name: string, fallback: number): number {

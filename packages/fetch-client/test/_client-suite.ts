@@ -73,7 +73,7 @@ export function defineClientSuite(getBaseUrl: () => string): void {
       expect(retries[0]?.delayMs).toBeLessThanOrEqual(5)
     })
 
-    it('keeps the last event id over connections that carry none, and resets the backoff after an event', async () => {
+    it('keeps the last event id over connections that carry none, and backs off a server that drops every connection at once', async () => {
       const { url, log } = scenario('/flap')
       const retries: RetryContext[] = []
       const events = await collect(
@@ -87,6 +87,23 @@ export function defineClientSuite(getBaseUrl: () => string): void {
         '5',
         '5',
       ])
+      // Each connection delivered an event but broke 20 ms after it opened: not healthy, so the
+      // attempts go on counting (and maxRetries / maxElapsedMs would end a flapping server).
+      expect(retries.map((retry) => retry.attempt)).toEqual([1, 2, 3])
+    })
+
+    it('starts the backoff over after a connection that stayed open healthyAfterMs', async () => {
+      const { url } = scenario('/flap')
+      const retries: RetryContext[] = []
+      const events = await collect(
+        fetchEventStream(url, {
+          retryMs: 2,
+          healthyAfterMs: 5,
+          onRetry: (context) => retries.push(context),
+        }),
+        'flap, healthy after 5 ms',
+      )
+      expect(events).toHaveLength(3)
       expect(retries.map((retry) => retry.attempt)).toEqual([1, 1, 1])
     })
 

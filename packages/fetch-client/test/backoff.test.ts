@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, parseRetryAfter } from '../src/_backoff.ts'
+import { backoffDelay, maxTimerMs, parseRetryAfter } from '../src/_backoff.ts'
 
 describe('backoffDelay', () => {
   it('doubles the ceiling from the base per attempt and caps it before the jitter', () => {
@@ -39,5 +39,28 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Tue, 24 Nov 2026 09:00:00 GMT', now)).toBe(0)
     expect(parseRetryAfter('soon', now)).toBeUndefined()
     expect(parseRetryAfter(null, now)).toBeUndefined()
+  })
+})
+
+describe('delays past the longest timer', () => {
+  it('never exceed 2 ** 31 - 1 ms, which setTimeout would fire at once', () => {
+    const top = () => 0.999_999
+    expect(backoffDelay(1, 9_999_999_999, 9_999_999_999, top)).toBeLessThanOrEqual(maxTimerMs)
+    expect(backoffDelay(40, 1000, Infinity, top)).toBeLessThanOrEqual(maxTimerMs)
+    expect(parseRetryAfter('2592000', 0)).toBe(maxTimerMs)
+    expect(parseRetryAfter('Tue, 24 Nov 2099 10:00:00 GMT', 0)).toBe(maxTimerMs)
+  })
+
+  it('stay numbers after thousands of attempts from a base of 0', () => {
+    expect(backoffDelay(5000, 0, 30_000, () => 0.5)).toBe(0)
+    expect(backoffDelay(5000, 0, 30_000, () => 0.5, 100)).toBe(15_000)
+  })
+})
+
+describe('parseRetryAfter with values Date.parse would take for past dates', () => {
+  it('reads them as absent', () => {
+    for (const value of ['1.5', '-1', '+5', '1 2', '12abc']) {
+      expect(parseRetryAfter(value, Date.now())).toBeUndefined()
+    }
   })
 })

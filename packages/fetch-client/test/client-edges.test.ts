@@ -1,0 +1,326 @@
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { SseError } from '@ssekit/core'
+import { fetchEventStream, type RetryContext } from '@ssekit/fetch-client'
+import { describe, expect, it } from 'vitest'
+import { withTimeout } from './_helpers.ts'
+
+const SSE = { 'content-type': 'text/event-stream' }
+const streamOf = (text: string) => new Response(text, { headers: SSE })
+const never = <T>() => new Promise<T>(() => {})
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds))
+
+/** A body that sends `text`, then breaks as a dropped connection does. */
+const breakingBody = (text: string) => {
+  let sent = false
+  return new ReadableStream<Uint8Array>({
+    pull(stream) {
+      if (sent) stream.error(new Error('connection reset'))
+      else stream.enqueue(new TextEncoder().encode(text))
+      sent = true
+    },
+  })
+}
+
+/** What a pending `next()` came to: its result, or the rejection reason. */
+const outcome = (promise: Promise<unknown>) =>
+  promise.then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  )
+
+describe('fetchEventStream edge cases', () => {
+  it('sends a non-ASCII Last-Event-ID as UTF-8 bytes, as the spec says, instead of failing', async () => {
+    const received: Buffer[] = []
+    const server = createServer((request: IncomingMessage, response) => {
+      // Node hands header values over as latin1: one character per byte on the wire.
+      const header = request.headers['last-event-id']
+      if (typeof header === 'string') received.push(Buffer.from(header, 'latin1'))
+      if (received.length === 0) {
+        response.writeHead(200, SSE)
+        response.end('id: 日本é\ndata: first\n\n')
+      } else {
+        response.writeHead(204).end()
+      }
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      const events: string[] = []
+      await withTimeout(
+        (async () => {
+          for await (const event of fetchEventStream(`http://127.0.0.1:${port}/`, { retryMs: 1 })) {
+            events.push(`${event.data}/${event.lastEventId}`)
+          }
+        })(),
+        5000,
+        'stream with a non-ASCII id',
+      )
+      expect(events).toEqual(['first/日本é'])
+      expect(received.map((bytes) => bytes.toString('utf8'))).toEqual(['日本é'])
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('keeps a per-type parse map to its own keys: Object.prototype members are not parsers', async () => {
+    const client = fetchEventStream<{ token: number }>('http://127.0.0.1/', {
+      reconnect: 'never',
+      parse: { token: Number },
+      fetch: async () =>
+        streamOf(
+          'event: constructor\ndata: a\n\nevent: toString\ndata: b\n\nevent: hasOwnProperty\ndata: c\n\nevent: token\ndata: 7\n\n',
+        ),
+    })
+    const events: unknown[] = []
+    await withTimeout(
+      (async () => {
+        for await (const event of client) events.push([event.type, event.data])
+      })(),
+      2000,
+      'typed events',
+    )
+    expect(events).toEqual([
+      ['constructor', 'a'],
+      ['toString', 'b'],
+      ['hasOwnProperty', 'c'],
+      ['token', 7],
+    ])
+  })
+
+  it('hands out the events before a limit error, then throws it and cancels the body', async () => {
+    let cancelled = false
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(
+          new TextEncoder().encode(`data: a\n\ndata: b\n\ndata: ${'x'.repeat(200)}`),
+        )
+      },
+      cancel() {
+        cancelled = true
+      },
+    })
+    const client = fetchEventStream('http://127.0.0.1/', {
+      maxLineBytes: 100,
+      fetch: async () => new Response(body, { headers: SSE }),
+    })
+    const events: string[] = []
+    const result = await withTimeout(
+      outcome(
+        (async () => {
+          for await (const event of client) events.push(event.data)
+        })(),
+      ),
+      2000,
+      'the limit',
+    )
+    expect(events).toEqual(['a', 'b'])
+    expect((result as { error: SseError }).error.code).toBe('line-too-long')
+    expect(cancelled).toBe(true)
+  })
+
+  describe('ending while user code or fetch never settles', () => {
+    it('close() while headers() is pending resolves the pending next() as done', async () => {
+      let requests = 0
+      const client = fetchEventStream('http://127.0.0.1/', {
+        headers: () => never<HeadersInit>(),
+        fetch: async () => {
+          requests++
+          return streamOf('data: x\n\n')
+        },
+      })
+      const pending = outcome(client.next())
+      await sleep(20)
+      client.close()
+      expect(await withTimeout(pending, 1000, 'close during headers()')).toEqual({
+        result: { done: true, value: undefined },
+      })
+      expect(requests).toBe(0)
+    })
+
+    it('an abort while a custom fetch ignores its signal rejects with the reason', async () => {
+      const controller = new AbortController()
+      const reason = new Error('leaving')
+      const client = fetchEventStream('http://127.0.0.1/', {
+        signal: controller.signal,
+        fetch: () => never<Response>(),
+      })
+      const pending = outcome(client.next())
+      await sleep(20)
+      controller.abort(reason)
+      expect(await withTimeout(pending, 1000, 'abort during fetch')).toEqual({ error: reason })
+    })
+
+    it('the idle timeout ends a fetch that ignores its signal', async () => {
+      const client = fetchEventStream('http://127.0.0.1/', {
+        idleTimeoutMs: 30,
+        reconnect: 'never',
+        fetch: () => never<Response>(),
+      })
+      const result = await withTimeout(outcome(client.next()), 2000, 'idle timeout during fetch')
+      expect((result as { error: SseError }).error.code).toBe('idle-timeout')
+    })
+
+    it('close() while resume() is pending resolves the pending next() as done', async () => {
+      let requests = 0
+      const client = fetchEventStream('http://127.0.0.1/', {
+        method: 'POST',
+        body: '{}',
+        retryMs: 1,
+        resume: () => never<string>(),
+        fetch: async () => {
+          requests++
+          return new Response(breakingBody('id: 1\ndata: a\n\n'), { headers: SSE })
+        },
+      })
+      expect((await withTimeout(client.next(), 1000, 'first event')).value?.data).toBe('a')
+      const pending = outcome(client.next())
+      await sleep(30)
+      client.close()
+      expect(await withTimeout(pending, 1000, 'close during resume()')).toEqual({
+        result: { done: true, value: undefined },
+      })
+      expect(requests).toBe(1)
+    })
+  })
+
+  it('a resume() that gives up rethrows the error that broke the stream', async () => {
+    const client = fetchEventStream('http://127.0.0.1/', {
+      method: 'POST',
+      body: '{}',
+      retryMs: 1,
+      resume: () => undefined,
+      fetch: async () => new Response(breakingBody('data: a\n\n'), { headers: SSE }),
+    })
+    const events: string[] = []
+    const result = await withTimeout(
+      outcome(
+        (async () => {
+          for await (const event of client) events.push(event.data)
+        })(),
+      ),
+      2000,
+      'resume gives up',
+    )
+    expect(events).toEqual(['a'])
+    expect((result as { error: SseError }).error.code).toBe('network')
+  })
+
+  it('re-sends a POST Request with its body on every attempt with reconnect: always', async () => {
+    const bodies: string[] = []
+    const client = fetchEventStream(
+      new Request('http://127.0.0.1/', { method: 'POST', body: 'question' }),
+      {
+        reconnect: 'always',
+        retryMs: 1,
+        fetch: async (input) => {
+          bodies.push(await (input as Request).text())
+          return bodies.length < 3
+            ? streamOf(`data: ${bodies.length}\n\n`)
+            : new Response(null, { status: 204 })
+        },
+      },
+    )
+    const events: string[] = []
+    await withTimeout(
+      (async () => {
+        for await (const event of client) events.push(event.data)
+      })(),
+      2000,
+      'three attempts',
+    )
+    expect(events).toEqual(['1', '2'])
+    expect(bodies).toEqual(['question', 'question', 'question'])
+  })
+
+  it('refuses a ReadableStream body that a reconnect would have to send again', () => {
+    const body = new ReadableStream<Uint8Array>()
+    expect(() =>
+      fetchEventStream('http://127.0.0.1/', { method: 'POST', body, reconnect: 'always' }),
+    ).toThrow(TypeError)
+    // Sent once (a POST without resume is never re-sent), it is fine.
+    expect(() => fetchEventStream('http://127.0.0.1/', { method: 'POST', body })).not.toThrow()
+  })
+
+  describe('delays past the longest timer', () => {
+    it("a server's retry: 9999999999 waits instead of reconnecting at once", async () => {
+      let requests = 0
+      const retries: RetryContext[] = []
+      const client = fetchEventStream('http://127.0.0.1/', {
+        onRetry: (context) => retries.push(context),
+        fetch: async () => {
+          requests++
+          return streamOf('retry: 9999999999\n\n')
+        },
+      })
+      const pending = outcome(client.next())
+      await sleep(200)
+      client.close()
+      await withTimeout(pending, 1000, 'close during the wait')
+      // A timer past 2 ** 31 - 1 ms fires at once: this was hundreds of requests.
+      expect(requests).toBe(1)
+      expect(retries[0]?.delayMs).toBeLessThanOrEqual(2 ** 31 - 1)
+    })
+
+    it('a Retry-After of 30 days waits (capped at the longest timer) instead of retrying at once', async () => {
+      let requests = 0
+      const retries: RetryContext[] = []
+      const client = fetchEventStream('http://127.0.0.1/', {
+        onRetry: (context) => retries.push(context),
+        fetch: async () => {
+          requests++
+          return new Response('busy', { status: 503, headers: { 'retry-after': '2592000' } })
+        },
+      })
+      const pending = outcome(client.next())
+      await sleep(200)
+      client.close()
+      await withTimeout(pending, 1000, 'close during the wait')
+      expect(requests).toBe(1)
+      expect(retries[0]?.delayMs).toBe(2 ** 31 - 1)
+    })
+
+    it('an idleTimeoutMs past the longest timer does not fire at once', async () => {
+      const client = fetchEventStream('http://127.0.0.1/', {
+        idleTimeoutMs: 2 ** 31,
+        reconnect: 'never',
+        fetch: async () =>
+          new Response(
+            new ReadableStream<Uint8Array>({
+              async pull(stream) {
+                await sleep(50)
+                stream.enqueue(new TextEncoder().encode('data: late\n\n'))
+                stream.close()
+              },
+            }),
+            { headers: SSE },
+          ),
+      })
+      expect((await withTimeout(client.next(), 2000, 'a late event')).value?.data).toBe('late')
+      client.close()
+    })
+  })
+
+  it('an unreadable Retry-After falls back to the backoff', async () => {
+    const retries: RetryContext[] = []
+    const client = fetchEventStream('http://127.0.0.1/', {
+      retryMs: 60_000,
+      onRetry: (context) => retries.push(context),
+      fetch: async () => new Response('busy', { status: 503, headers: { 'retry-after': '1.5' } }),
+    })
+    const pending = outcome(client.next())
+    await withTimeout(
+      (async () => {
+        while (retries.length === 0) await sleep(5)
+      })(),
+      1000,
+      'the wait begins',
+    )
+    client.close()
+    await withTimeout(pending, 1000, 'close during the wait')
+    // "1.5" is neither delta-seconds nor an HTTP date; read as a past date it was a 0 ms wait. The
+    // backoff's is uniform in [0, 60 s): 0 only once in 60,000 runs.
+    expect(retries[0]?.delayMs).toBeGreaterThan(0)
+  })
+})
