@@ -89,6 +89,27 @@ describe('fetchEventStream edge cases', () => {
     ])
   })
 
+  it('hands out a chunk of 400,000 events in linear time', async () => {
+    const count = 400_000
+    const client = fetchEventStream('http://127.0.0.1/', {
+      reconnect: 'never',
+      fetch: async () => streamOf('data: x\n\n'.repeat(count)),
+    })
+    let seen = 0
+    // A queue that shifted its array took about 50 s for this; a linear one, well under a second.
+    // (The loop gives the timers a turn now and then, or nothing could stop a slow one.)
+    await withTimeout(
+      (async () => {
+        for await (const _event of client) {
+          if (++seen % 20_000 === 0) await new Promise((resolve) => setTimeout(resolve, 0))
+        }
+      })(),
+      10_000,
+      'one large chunk',
+    )
+    expect(seen).toBe(count)
+  })
+
   it('hands out the events before a limit error, then throws it and cancels the body', async () => {
     let cancelled = false
     const body = new ReadableStream<Uint8Array>({
