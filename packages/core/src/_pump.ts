@@ -410,6 +410,7 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
       } else if (isIterable(iterable, Symbol.iterator)) {
         this.iterator = iterable[Symbol.iterator]()
       } else {
+        if (isThenable(iterable)) abandonPromise(iterable)
         throw sourceTypeError(iterable, 'The source function returned')
       }
     } catch (error) {
@@ -935,6 +936,40 @@ function abortReason(reason: CloseReason | undefined): SseError {
   return new SseError('aborted', `The event stream ended (${reason})`)
 }
 
+/**
+ * Lets go of a source that will never be read (the answer to a HEAD request), as a client that
+ * leaves does: a `ReadableStream` is cancelled, an iterable's iterator (a hub subscription, a
+ * started generator) gets its `return()`. A source function was never called: nothing of it needs
+ * releasing. Never rejects.
+ *
+ * @param source - what would have been streamed.
+ * @example
+ * ```ts
+ * import { releaseEventStreamSource } from '@ssekit/core/adapter'
+ *
+ * if (request.method === 'HEAD') {
+ *   response.writeHead(200, eventStreamHeaders).end()
+ *   await releaseEventStreamSource(source)
+ * }
+ * ```
+ * @public
+ */
+export async function releaseEventStreamSource(
+  source: EventStreamSource | ReadableStream<Uint8Array>,
+): Promise<void> {
+  try {
+    if (typeof (source as Partial<ReadableStream>).getReader === 'function') {
+      await (source as ReadableStream<Uint8Array>).cancel()
+    } else if (isIterable(source, Symbol.asyncIterator)) {
+      await returnIterator(source[Symbol.asyncIterator]())
+    } else if (isIterable(source, Symbol.iterator)) {
+      await returnIterator(source[Symbol.iterator]())
+    }
+  } catch {
+    // A stream locked by another reader: it is someone else's to release.
+  }
+}
+
 async function returnIterator(iterator: AnyIterator): Promise<void> {
   try {
     await iterator.return?.()
@@ -954,11 +989,39 @@ function isIterable<K extends typeof Symbol.iterator | typeof Symbol.asyncIterat
   )
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+/**
+ * What an async function used as the source returned. The stream has already failed with a
+ * TypeError saying so, so its rejection (a "not authorised" thrown after an await, say) is
+ * swallowed rather than left unhandled to crash the process, and an iterator it resolves to (a
+ * hub subscription) gets its `return()`, since nothing else will ever read or release it.
+ */
+function abandonPromise(promise: PromiseLike<unknown>): void {
+  Promise.resolve(promise)
+    .then((value) => {
+      if (isIterable(value, Symbol.asyncIterator)) {
+        return returnIterator(value[Symbol.asyncIterator]())
+      }
+      if (isIterable(value, Symbol.iterator)) return returnIterator(value[Symbol.iterator]())
+      return undefined
+    })
+    .catch(() => {
+      // Reported already, as the TypeError the stream ended with.
+    })
+}
+
 function sourceTypeError(value: unknown, prefix = 'The source is'): TypeError {
   const what =
     value === null
       ? 'null'
-      : typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
+      : isThenable(value)
         ? 'a Promise (use an async generator function, `async function* () {}`, instead of an async function)'
         : typeof value
   return new TypeError(

@@ -6,4 +6,4 @@
  */
 export { heartbeatStats } from './_heartbeat.ts'
 export type { EventPump, EventPumpOptions, EventSink } from './_pump.ts'
-export { createEventPump } from './_pump.ts'
+export { createEventPump, releaseEventStreamSource } from './_pump.ts'

@@ -35,7 +35,6 @@ const encoder = new TextEncoder()
  */
 export const longData = 1_024
 const lineBreak = /\r\n|\r|\n/
-const crOrLf = /[\r\n]/
 const crLfOrNul = /[\r\n\0]/
 
 /**
@@ -73,8 +72,10 @@ export function formatFields(event: SseEvent): string {
   }
   if (type !== undefined) {
     if (typeof type !== 'string') throw notAString('event', type)
-    if (breaksLine(type, crOrLf, false)) {
-      throw new SseError('invalid-field', 'The `event` field must not contain CR or LF', {
+    // NUL cannot break the frame, but the type becomes an addEventListener() name on the client:
+    // refused as in `id`, so that every named field follows one rule.
+    if (breaksLine(type)) {
+      throw new SseError('invalid-field', 'The `event` field must not contain CR, LF or NUL', {
         field: 'event',
       })
     }
@@ -82,7 +83,7 @@ export function formatFields(event: SseEvent): string {
   }
   if (id !== undefined) {
     if (typeof id !== 'string') throw notAString('id', id)
-    if (breaksLine(id, crLfOrNul, true)) {
+    if (breaksLine(id)) {
       // Clients ignore an id that contains NUL, so it would silently break resumption.
       throw new SseError('invalid-field', 'The `id` field must not contain CR, LF or NUL', {
         field: 'id',
@@ -116,7 +117,7 @@ export function isOneLine(text: string): boolean {
  *   other value is serialised with `JSON.stringify`. `data: ''` writes one empty `data:` line,
  *   which clients dispatch as an event with empty data; `undefined` writes no `data:` line.
  * - `comment`: one `: ` line per line (a comment-only event is a frame clients ignore).
- * - `event`, `id`, `retry` are checked first: CR or LF in `event` or `id`, NUL in `id`, or a
+ * - `event`, `id`, `retry` are checked first: CR, LF or NUL in `event` or `id`, or a
  *   `retry` that is not a non-negative safe integer throws an {@link SseError} with code
  *   `invalid-field` naming the field, and nothing is encoded.
  * - Every line is `field: value` with one space, so a value's own leading space survives.
@@ -267,12 +268,12 @@ export function encodedFrameOf(event: SseEvent): Uint8Array | undefined {
   return frame instanceof Uint8Array ? frame : undefined
 }
 
-/** Whether `value` holds CR or LF (or NUL, with `nul`); a loop beats a regular expression on short ids. */
-function breaksLine(value: string, pattern: RegExp, nul: boolean): boolean {
-  if (value.length > 32) return pattern.test(value)
+/** Whether `value` holds CR, LF or NUL; a loop beats a regular expression on short names and ids. */
+function breaksLine(value: string): boolean {
+  if (value.length > 32) return crLfOrNul.test(value)
   for (let index = 0; index < value.length; index++) {
     const code = value.charCodeAt(index)
-    if (code === 10 || code === 13 || (nul && code === 0)) return true
+    if (code === 10 || code === 13 || code === 0) return true
   }
   return false
 }

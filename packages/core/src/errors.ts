@@ -1,8 +1,8 @@
 /**
  * Every failure ssekit reports, as one string-literal union, so callers can `switch` on it.
  *
- * - `invalid-field`: an event field would corrupt the frame (CR/LF in `event`/`id`, NUL in `id`,
- *   a `retry` that is not a non-negative safe integer). Nothing was written.
+ * - `invalid-field`: an event field would corrupt the frame (CR, LF or NUL in `event`/`id`, a
+ *   `retry` that is not a non-negative safe integer). Nothing was written.
  * - `invalid-option`: an option has a value that cannot work (a negative heartbeat, say).
  * - `aborted`: the caller's `AbortSignal` fired, or the stream was cancelled.
  * - `source-error`: the application's event source threw.

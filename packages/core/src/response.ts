@@ -1,3 +1,4 @@
+import { releaseEventStreamSource } from './_pump.ts'
 import { createEventStream, type EventStreamOptions } from './event-stream.ts'
 import { lastEventIdFrom, type RequestLike } from './last-event-id.ts'
 import type { EventStreamSource } from './types.ts'
@@ -48,9 +49,12 @@ export interface EventStreamResponseInit extends EventStreamOptions {
   headers?: HeadersInit | undefined
   /**
    * The request being answered. Its `Last-Event-ID` (see {@link lastEventIdFrom}) becomes the
-   * stream's `lastEventId` unless one is given, and its `signal` ends the stream.
+   * stream's `lastEventId` unless one is given, and its `signal` ends the stream. A `HEAD` request
+   * gets the headers alone: the source is released (see `releaseEventStreamSource`), never read.
    */
-  request?: (RequestLike & { signal?: AbortSignal | undefined }) | undefined
+  request?:
+    | (RequestLike & { signal?: AbortSignal | undefined; method?: string | undefined })
+    | undefined
 }
 
 /**
@@ -104,5 +108,11 @@ export function eventStreamResponse(
   }
   responseHeaders.delete('connection')
   responseHeaders.delete('transfer-encoding')
+  if (request?.method === 'HEAD') {
+    // The headers alone. A runtime would drop the body itself, but never cancel it: the source
+    // (a hub subscription, say) would stay attached for good.
+    void releaseEventStreamSource(source)
+    return new Response(null, { status, headers: responseHeaders })
+  }
   return new Response(createEventStream(source, options), { status, headers: responseHeaders })
 }

@@ -12,7 +12,7 @@ export interface SseEvent {
    * serialised with `JSON.stringify`. `undefined` writes no `data:` line.
    */
   data?: unknown
-  /** The event type (`event:`). Must not contain CR or LF. */
+  /** The event type (`event:`). Must not contain CR, LF or NUL. */
   event?: string | undefined
   /** The event id (`id:`), which clients send back as `Last-Event-ID`. No CR, LF or NUL. An empty string resets the client's last event id. */
   id?: string | undefined

@@ -39,6 +39,8 @@ const table: Array<[string, SseEvent, string]> = [
 const invalid: Array<[string, SseEvent, string]> = [
   ['LF in event', { event: 'a\nb' }, 'event'],
   ['CR in event', { event: 'a\rb' }, 'event'],
+  ['NUL in event', { event: 'a\0b' }, 'event'],
+  ['NUL in a long event name', { event: `${'x'.repeat(40)}\0` }, 'event'],
   ['LF in id', { id: 'a\nb' }, 'id'],
   ['CR in id', { id: '\r' }, 'id'],
   ['NUL in id', { id: 'a\0b' }, 'id'],
@@ -161,7 +163,7 @@ describe('encodeEvent against a spec-exact parser (eventsource-parser)', () => {
         } catch (error) {
           expect(SseError.isInstance(error) && error.code === 'invalid-field').toBe(true)
           const field = (error as SseError).field
-          if (field === 'event') expect(input.event).toMatch(/[\r\n]/)
+          if (field === 'event') expect(input.event).toMatch(/[\r\n\0]/)
           else if (field === 'id') expect(input.id).toMatch(/[\r\n\0]/)
           else if (field === 'retry') {
             expect(Number.isSafeInteger(input.retry) && (input.retry as number) >= 0).toBe(false)

@@ -1,6 +1,7 @@
 import {
   createEncodedEvent,
   createEventStream,
+  createHub,
   type EventStreamSummary,
   type SseEvent,
 } from '@ssekit/core'
@@ -114,6 +115,42 @@ describe('createEventStream: sources', () => {
     expect(onClose.mock.calls[0]?.[0].error).toBeInstanceOf(TypeError)
     expect(String(onClose.mock.calls[0]?.[0].error)).toMatch(/async generator/)
     expect(error).toHaveBeenCalled()
+  })
+
+  it('leaves no unhandled rejection when that Promise rejects, and releases what it resolves to', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    const hub = createHub()
+    try {
+      const refused = new Error('not authorised')
+      const onClose = vi.fn<(summary: EventStreamSummary) => void>()
+      const text = await readText(
+        createEventStream(
+          (async () => {
+            await settle(1)
+            throw refused
+          }) as never,
+          { onClose, onError: () => ({ event: 'failed', data: 'x' }) },
+        ),
+      )
+      expect(text).toBe(':\n\nevent: failed\ndata: x\n\n')
+      expect(String(onClose.mock.calls[0]?.[0].error)).toMatch(
+        /source function returned a Promise \(use an async generator function/,
+      )
+      const subscribed = readText(
+        createEventStream((async () => hub.subscribe('news')) as never, { onClose }),
+      )
+      expect(await withTimeout(subscribed, 2_000, 'the second stream ends')).toBe(':\n\n')
+      // The rejection comes a macrotask turn after the stream ended; give it time to go unhandled.
+      await settle(5)
+      expect(unhandled).not.toContain(refused)
+      expect(hub.stats().subscribers).toBe(0)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+      await withTimeout(hub.close(), 2_000, 'hub.close()')
+    }
   })
 })
 

@@ -35,6 +35,42 @@ describe('eventStreamResponse', () => {
     expect(response.headers.has('transfer-encoding')).toBe(false)
   })
 
+  it('answers a HEAD request with the headers alone and releases the source', async () => {
+    let finished = false
+    async function* ticks() {
+      try {
+        for (let tick = 0; ; tick++) yield { data: String(tick) }
+      } finally {
+        finished = true
+      }
+    }
+    const source = ticks()
+    // A generator already started (as a hub subscription is): only return() releases it.
+    await source.next()
+    const response = eventStreamResponse(source, {
+      request: new Request('http://127.0.0.1/events', { method: 'HEAD' }),
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe(eventStreamHeaders['Content-Type'])
+    expect(response.body).toBeNull()
+    await withTimeout(
+      (async () => {
+        while (!finished) await new Promise((resolve) => setTimeout(resolve, 5))
+      })(),
+      1000,
+      "the source's finally",
+    )
+    let called = false
+    eventStreamResponse(
+      () => {
+        called = true
+        return []
+      },
+      { request: new Request('http://127.0.0.1/events', { method: 'HEAD' }) },
+    )
+    expect(called).toBe(false)
+  })
+
   it('resumes from the request’s Last-Event-ID and ends when the request is aborted', async () => {
     const controller = new AbortController()
     const request = new Request('http://127.0.0.1/events', {

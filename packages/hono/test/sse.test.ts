@@ -1,6 +1,6 @@
-import type { EventStreamSummary, SseEvent } from '@ssekit/core'
+import { createHub, type EventStreamSummary, type SseEvent } from '@ssekit/core'
 import { sse } from '@ssekit/hono'
-import { deferred, frameReader, withTimeout } from '@ssekit/test-support'
+import { deferred, frameReader, waitFor, withTimeout } from '@ssekit/test-support'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { cors } from 'hono/cors'
@@ -203,6 +203,47 @@ describe('sse()', () => {
     controller.abort()
     expect((await withTimeout(closed.promise, 5000, 'onClose')).reason).toBe('abort')
     expect(await frames.rest('end of body')).toBe('')
+  })
+})
+
+describe('sse() on @hono/node-server: HEAD', () => {
+  test('answers the headers and releases a source that already exists', async () => {
+    const hub = createHub({ queue: { policy: 'drop-oldest' } })
+    const app = new Hono()
+    app.get('/news', (c) => sse(c, hub.subscribe('news')))
+    try {
+      await using server = await serveApp(app)
+      const response = await withTimeout(
+        fetch(`${server.origin}/news`, { method: 'HEAD' }),
+        5000,
+        'the HEAD response',
+      )
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+      await waitFor(() => hub.stats().subscribers === 0, 2000, 'the subscription is returned')
+    } finally {
+      await withTimeout(hub.close(), 2000, 'hub.close()')
+    }
+  })
+})
+
+describe('sse() on the Web path (app.request, as on Workers, Bun and Deno): HEAD', () => {
+  test('answers the headers and releases a source that already exists', async () => {
+    const hub = createHub({ queue: { policy: 'drop-oldest' } })
+    const app = new Hono()
+    app.get('/news', (c) => sse(c, hub.subscribe('news')))
+    try {
+      const response = await withTimeout(
+        Promise.resolve(app.request('/news', { method: 'HEAD' })),
+        5000,
+        'the HEAD response',
+      )
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+      await waitFor(() => hub.stats().subscribers === 0, 2000, 'the subscription is returned')
+    } finally {
+      await withTimeout(hub.close(), 2000, 'hub.close()')
+    }
   })
 })
 

@@ -8,6 +8,11 @@ export interface OpenEventStream {
   destroy(): void
   /** Settles with the close reason once the source's cleanup has run and the response is done. */
   readonly settled: Promise<CloseReason>
+  /**
+   * The response is over (ended, or its client left), whether or not the source's cleanup has
+   * run: there is no connection of this stream's left to destroy.
+   */
+  readonly responseDone: boolean
 }
 
 const registryKey = Symbol.for('ssekit.node.open-streams')

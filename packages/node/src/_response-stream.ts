@@ -124,6 +124,11 @@ export class ResponseStream implements EventSink, OpenEventStream {
     return this.settledPromise
   }
 
+  /** The pump and the response are both done; `settled` waits for the source's cleanup too. */
+  get responseDone(): boolean {
+    return (this.flags & Settled) !== 0
+  }
+
   /** Sends the headers if the pump has not, and starts listening; call once the pump exists. */
   start(): void {
     if ((this.flags & Gone) !== 0) {
@@ -284,7 +289,12 @@ export class ResponseStream implements EventSink, OpenEventStream {
   }
 }
 
-function isGone(request: NodeRequest, response: ResponseTarget): boolean {
+/**
+ * Whether the response can no longer reach its client: destroyed, its HTTP/2 stream closed, or
+ * its socket gone. Its `close` has then already fired, so a listener added now would never run.
+ * @internal
+ */
+export function isGone(request: NodeRequest, response: ResponseTarget): boolean {
   if (response.destroyed === true) return true
   if (response.stream !== undefined) return response.stream.destroyed || response.stream.closed
   return request.socket?.destroyed ?? false

@@ -46,7 +46,10 @@ export interface CloseEventStreamsOptions {
  * @public
  */
 export interface CloseEventStreamsResult {
-  /** Streams that ended cleanly within the grace period. */
+  /**
+   * Streams whose response ended cleanly within the grace period (or whose client left), even if
+   * their source's cleanup (`return()`, `finally`) has not finished by then.
+   */
   closed: number
   /** Streams whose connection was destroyed at the end of the grace period. */
   destroyed: number
@@ -55,8 +58,9 @@ export interface CloseEventStreamsResult {
 /**
  * Ends every stream this process serves through `sendEventStream`, for a graceful shutdown: each
  * client gets a `retry:` hint with its own jitter (and `finalEvent` if given), then a clean end;
- * whatever is still open after `graceMs` (a client that stopped reading) is destroyed. Stop
- * accepting connections first (`server.close()`), or new streams may open meanwhile.
+ * whatever is still open after `graceMs` (a client that stopped reading) is destroyed. It resolves
+ * once every stream has ended and its source's cleanup has run, or at `graceMs`, whichever comes
+ * first. Stop accepting connections first (`server.close()`), or new streams may open meanwhile.
  *
  * @returns how many streams ended cleanly and how many were destroyed.
  * @throws TypeError when an option is not a non-negative whole number; `SseError`
@@ -101,8 +105,14 @@ export async function closeEventStreams(
     }),
   ])
   clearTimeout(graceTimer)
-  const destroyed = pending.size
-  for (const stream of pending) stream.destroy()
+  // A stream still pending may only be waiting for its source's cleanup (a generator parked in an
+  // await that ignores its signal): its response ended cleanly, and there is nothing to destroy.
+  let destroyed = 0
+  for (const stream of pending) {
+    if (stream.responseDone) continue
+    destroyed++
+    stream.destroy()
+  }
   return { closed: streams.length - destroyed, destroyed }
 }
 

@@ -1,3 +1,4 @@
+import { isGone, type ResponseTarget } from './_response-stream.ts'
 import type { NodeRequest, NodeResponse } from './send-event-stream.ts'
 
 /** Options of {@link createConnectionLimit}. @public */
@@ -23,7 +24,8 @@ export interface ConnectionLimit {
   /**
    * Counts the request against its key. Returns `true` when it fits: the slot is freed when the
    * response closes, however it ends. Returns `false` after answering
-   * `429 Too Many Requests` (with `Retry-After`) when the key is at its cap.
+   * `429 Too Many Requests` (with `Retry-After`) when the key is at its cap, and `false` without
+   * answering or counting anything when the client has already left (there is nothing to stream to).
    * `key` overrides the `key` option for this request (when it is known only after auth, say).
    */
   admit(request: NodeRequest, response: NodeResponse, key?: string | undefined): boolean
@@ -87,6 +89,10 @@ export function createConnectionLimit(options: ConnectionLimitOptions): Connecti
 
   return {
     admit(request, response, explicitKey) {
+      // The client may have left while the application awaited something (auth, say) before
+      // calling us: the response's 'close' has fired already, so a slot counted now would never
+      // be freed, and there is no one to answer a 429 to.
+      if (isGone(request, response as unknown as ResponseTarget)) return false
       const slot = explicitKey ?? key(request)
       if (slot === undefined) return true
       const current = open.get(slot) ?? 0

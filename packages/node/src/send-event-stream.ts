@@ -6,7 +6,11 @@ import {
   eventStreamHeaders,
   lastEventIdFrom,
 } from '@ssekit/core'
-import { createEventPump, type EventPumpOptions } from '@ssekit/core/adapter'
+import {
+  createEventPump,
+  type EventPumpOptions,
+  releaseEventStreamSource,
+} from '@ssekit/core/adapter'
 import { createByteStreamPump } from './_byte-stream-pump.ts'
 import { ResponseStream, type ResponseTarget } from './_response-stream.ts'
 
@@ -135,8 +139,10 @@ export function sendEventStream(
   options: SendEventStreamOptions = noOptions,
 ): Promise<CloseReason> {
   const stream = startStream(request, response, source, options)
-  return stream === undefined ? Promise.resolve('end') : stream.settled
+  return stream instanceof ResponseStream ? stream.settled : stream.then(endReason)
 }
+
+const endReason = (): CloseReason => 'end'
 
 /**
  * {@link sendEventStream} for a caller that does not wait for the stream's end: the same stream,
@@ -159,13 +165,16 @@ export function startEventStream(
   startStream(request, response, source, options)
 }
 
-/** Starts the stream; `undefined` for a HEAD request, answered with the headers alone. */
+/**
+ * Starts the stream; for a HEAD request, answered with the headers alone, the source's release
+ * instead.
+ */
 function startStream(
   request: NodeRequest,
   response: NodeResponse,
   source: EventStreamSource | ReadableStream<Uint8Array>,
   options: SendEventStreamOptions,
-): ResponseStream | undefined {
+): ResponseStream | Promise<void> {
   const target = response as unknown as ResponseTarget
   const byteStream = isByteStream(source)
   assertArguments(request, target, source, byteStream, options)
@@ -176,7 +185,7 @@ function startStream(
     // run unchecked (an infinite sync one would block the process): answer the headers, start nothing.
     target.writeHead(200, headers)
     target.end()
-    return undefined
+    return releaseEventStreamSource(source)
   }
 
   const stream = new ResponseStream(

@@ -140,6 +140,51 @@ describe('closeEventStreams', () => {
     }
   })
 
+  it('counts as closed a stream whose response ended, though its source ignores the signal', async () => {
+    const release = deferred()
+    const returned = deferred()
+    const started = deferred<{ settled: Promise<string> }>()
+    const server = createServer((request, response) => {
+      started.resolve({
+        settled: sendEventStream(
+          request,
+          response,
+          async function* () {
+            try {
+              yield { data: 'hello' }
+              // Deaf to its signal: only the test lets it go.
+              await release.promise
+            } finally {
+              returned.resolve()
+            }
+          },
+          { heartbeat: false },
+        ),
+      })
+    })
+    const { url, close } = await listen(server)
+    try {
+      const client = await connect(url)
+      expect(await client.nextEvent('hello')).toBe('data: hello')
+      const { settled } = await withTimeout(started.promise, 2_000, 'the stream starts')
+      const result = await withTimeout(
+        closeEventStreams({ graceMs: 300, retry: 100, retryJitter: 0 }),
+        5_000,
+        'closeEventStreams with a deaf source',
+      )
+      expect(result).toEqual({ closed: 1, destroyed: 0 })
+      expect(await client.nextFrame('the retry hint')).toBe('retry: 100')
+      expect(await client.ended('a clean end')).toBe('')
+      release.resolve()
+      await withTimeout(returned.promise, 2_000, "the source's finally runs once released")
+      expect(await withTimeout(settled, 2_000, 'the stream settles')).toBe('shutdown')
+      expect(openEventStreams.size).toBe(0)
+    } finally {
+      release.resolve()
+      await close()
+    }
+  })
+
   it('resolves at once with nothing open, and rejects bad options with a TypeError', async () => {
     expect(await closeEventStreams()).toEqual({ closed: 0, destroyed: 0 })
     await expect(closeEventStreams({ graceMs: -1 })).rejects.toThrow(TypeError)

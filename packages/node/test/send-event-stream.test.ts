@@ -4,7 +4,8 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http'
-import { createEventStream, SseError } from '@ssekit/core'
+import { createEventStream, createHub, SseError } from '@ssekit/core'
+import { heartbeatStats } from '@ssekit/core/adapter'
 import { type SendEventStreamOptions, sendEventStream } from '@ssekit/node'
 import { deferred, withTimeout } from '@ssekit/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -201,6 +202,67 @@ describe('sendEventStream on node:http', () => {
     expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(await withTimeout(settled, 2_000, 'HEAD settles')).toBe('end')
     expect(started).toBe(0)
+  })
+
+  it('releases a source that already exists on HEAD, as a client that leaves would', async () => {
+    const heartbeatsBefore = heartbeatStats().streams
+    const closes: string[] = []
+    const producerDone = deferred()
+    const body = createEventStream(
+      async function* () {
+        try {
+          for (let id = 0; id < 100_000; id++) yield { data: 'nobody reads this' }
+        } finally {
+          producerDone.resolve()
+        }
+      },
+      { onClose: ({ reason }) => closes.push(reason) },
+    )
+    const hub = createHub({ queue: { policy: 'drop-oldest' } })
+    const subscription = hub.subscribe('news')
+    let generatorReturned = false
+    const generator = (function* () {
+      try {
+        yield { data: 'first' }
+        yield { data: 'never read' }
+      } finally {
+        generatorReturned = true
+      }
+    })()
+    // Started by the application before it handed it over.
+    generator.next()
+    const sources = [body, subscription, generator]
+    const settlements: Promise<string>[] = []
+    const url = await serve((request, response) => {
+      settlements.push(sendEventStream(request, response, sources[settlements.length] ?? []))
+    })
+    try {
+      for (const _ of sources) {
+        const response = await withTimeout(
+          new Promise<IncomingMessage>((resolve, reject) => {
+            const clientRequest = httpRequest(url, { method: 'HEAD', agent: false }, resolve)
+            clientRequest.on('error', reject)
+            clientRequest.end()
+          }),
+          5_000,
+          'a HEAD response',
+        )
+        expect(response.statusCode).toBe(200)
+        response.resume()
+      }
+      expect(await withTimeout(Promise.all(settlements), 2_000, 'every HEAD settles')).toEqual([
+        'end',
+        'end',
+        'end',
+      ])
+      await withTimeout(producerDone.promise, 2_000, "the ReadableStream's producer finished")
+      expect(closes).toEqual(['cancel'])
+      expect(heartbeatStats().streams).toBe(heartbeatsBefore)
+      expect(hub.stats().subscribers).toBe(0)
+      expect(generatorReturned).toBe(true)
+    } finally {
+      await withTimeout(hub.close(), 2_000, 'hub.close()')
+    }
   })
 
   it('throws a TypeError for arguments that cannot work', async () => {

@@ -90,7 +90,7 @@ const anyEvent = fc.record(
     // Half the time stripped of what makes them invalid, so most events reach the parsers.
     event: fc.oneof(
       hostileText,
-      hostileText.map((text) => text.replace(/[\r\n]/g, '')),
+      hostileText.map((text) => text.replace(/[\r\n\0]/g, '')),
     ),
     id: fc.oneof(
       hostileText,
@@ -108,7 +108,7 @@ describe('encoder fuzzing: no input makes a client see a field or an event the c
     fc.assert(
       fc.property(anyEvent, (event) => {
         cases++
-        const badEvent = event.event !== undefined && /[\r\n]/.test(event.event)
+        const badEvent = event.event !== undefined && /[\r\n\0]/.test(event.event)
         const badId = event.id !== undefined && /[\r\n\0]/.test(event.id)
         const badRetry =
           event.retry !== undefined && !(Number.isSafeInteger(event.retry) && event.retry >= 0)
@@ -150,7 +150,7 @@ describe('encoder fuzzing: no input makes a client see a field or an event the c
     const validEvent = fc.record(
       {
         data: fc.oneof(hostileText, fc.jsonValue({ maxDepth: 1 })),
-        event: hostileText.map((text) => text.replace(/[\r\n]/g, '')),
+        event: hostileText.map((text) => text.replace(/[\r\n\0]/g, '')),
         id: hostileText.map((text) => text.replace(/[\r\n\0]/g, '')),
         comment: hostileText,
       },
@@ -188,7 +188,7 @@ describe('encoder fuzzing: no input makes a client see a field or an event the c
     let data = ''
     while (data.length < megabytes * 1_048_576) data += `${unit}\r\n${unit}\r${unit}\n`
     const bytes = encodeEvent({
-      event: unit.replace(/[\r\n]/g, ''),
+      event: unit.replace(/[\r\n\0]/g, ''),
       data,
       comment: data.slice(0, 10_000),
     })
