@@ -21,3 +21,9 @@ export function compareStreamIds(a: string, b: string): number {
     compareDigits(a.slice(dashA + 1), b.slice(dashB + 1))
   )
 }
+
+/** The smallest stream id after the well-formed `id`. */
+export function nextStreamId(id: string): string {
+  const dash = id.indexOf('-')
+  return `${id.slice(0, dash)}-${BigInt(id.slice(dash + 1)) + 1n}`
+}

@@ -12,7 +12,7 @@ import {
   type SseEvent,
 } from '@ssekit/core'
 import { Redis, type RedisOptions } from 'ioredis'
-import { compareStreamIds, isStreamId } from './_stream-ids.ts'
+import { compareStreamIds, isStreamId, nextStreamId } from './_stream-ids.ts'
 
 /**
  * History kept per topic in its Redis Stream.
@@ -22,10 +22,17 @@ export interface RedisHubHistoryOptions {
   /** Approximate most entries per stream (`XADD … MAXLEN ~`). @defaultValue 1000 */
   maxEvents?: number | undefined
   /**
-   * Milliseconds an entry stays replayable (`XTRIM … MINID ~`); a stream nobody publishes to for
-   * this long is deleted (`PEXPIRE`). @defaultValue 300000 (5 minutes)
+   * Milliseconds an entry stays replayable (`XTRIM … MINID`). A stream nobody publishes to for this
+   * long is emptied but keeps its last id, so clients that had every event resume without a
+   * reset; it is deleted (`PEXPIRE`) `lastIdMaxAge` later. @defaultValue 300000 (5 minutes)
    */
   maxAge?: number | undefined
+  /**
+   * Milliseconds a stream emptied by `maxAge` keeps its last id (a few hundred bytes in Redis), so
+   * that a client that had every event resumes without a reset. Lower it when topics are many and
+   * short-lived (one per LLM answer, say). @defaultValue 86400000 (1 day)
+   */
+  lastIdMaxAge?: number | undefined
 }
 
 /**
@@ -62,6 +69,22 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV,
 ARGV[1] = id
 redis.call('PUBLISH', KEYS[1], cjson.encode(ARGV))
 return id`
+// Removes a stream's entries older than ARGV[1]. A stream left empty still has its last id (XINFO's
+// `last-generated-id`), but the next entry would hide it: so it is recorded as the last removed
+// entry (`max-deleted-entry-id`), and `entries-added` starts again from 0 so that any later trim
+// still shows. `readAfter` relies on both. No consumer groups use these streams, so nothing else
+// reads `entries-added`.
+const emptyScript = `
+redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+if redis.call('XLEN', KEYS[1]) > 0 or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+for index = 1, #info - 1, 2 do
+  if info[index] == 'last-generated-id' then
+    local last = info[index + 1]
+    redis.call('XSETID', KEYS[1], last, 'ENTRIESADDED', 0, 'MAXDELETEDID', last)
+  end
+end
+return 1`
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const controlCharacter = /[\u0000-\u001f\u007f]/
 
@@ -70,7 +93,9 @@ const controlCharacter = /[\u0000-\u001f\u007f]/
  * history and ids.
  *
  * - Each topic is one stream (`<prefix><topic>`, the topic percent-encoded so no topic can reach
- *   another key). `XADD … MAXLEN ~` bounds it, `XTRIM MINID ~` and `PEXPIRE` age it out.
+ *   another key). `XADD … MAXLEN ~` bounds it and `XTRIM … MINID` ages its entries out. A quiet
+ *   stream keeps its last id, so a client that had every event resumes without a reset, until
+ *   `PEXPIRE` deletes it `maxAge` plus `lastIdMaxAge` (a day) after the last publish.
  * - The SSE id is the stream entry id, so a client resumes with `Last-Event-ID` on any process.
  * - Live delivery: a script appends the entry (`XADD`) and announces it on the channel of the
  *   same name (`PUBLISH`) atomically. Each hub has one subscriber connection, subscribed to the
@@ -154,6 +179,9 @@ export async function createRedisBackend(
   const prefix = options.prefix ?? 'ssekit:'
   const maxEvents = options.history?.maxEvents ?? 1000
   const maxAge = options.history?.maxAge ?? 5 * 60_000
+  // The memory hub keeps a topic's last id for good; this bounds what topics that are never used
+  // again leave in Redis.
+  const lastIdMaxAge = options.history?.lastIdMaxAge ?? 24 * 60 * 60_000
   const timeout = options.timeout ?? 5000
   if (typeof prefix !== 'string' || controlCharacter.test(prefix)) {
     throw new SseError('invalid-option', 'prefix must be a string without control characters')
@@ -161,6 +189,7 @@ export async function createRedisBackend(
   for (const [name, value] of [
     ['history.maxEvents', maxEvents],
     ['history.maxAge', maxAge],
+    ['history.lastIdMaxAge', lastIdMaxAge],
     ['timeout', timeout],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
@@ -216,6 +245,9 @@ export async function createRedisBackend(
 
   const topics = new Map<string, TopicReader>()
   const maintainedAt = new Map<string, number>()
+  // The last entry this process appended to each stream, and when Redis acknowledged it, until
+  // the sweep below takes it. A key moves to the end on each append, so the oldest come first.
+  const appended = new Map<string, { id: string; at: number }>()
   let closed = false
 
   const keyOf = (topic: string) => `${prefix}${encodeURIComponent(topic)}`
@@ -286,12 +318,17 @@ export async function createRedisBackend(
     if (first !== undefined && compareStreamIds(afterId, first) >= 0) {
       return { status: 'ok', events: events(), head }
     }
-    // Before the first retained entry. Trimming removes the oldest entries, so if any entry
-    // was ever removed, one newer than `afterId` may be among them: the replay would have a
-    // hole. Without removals only "0-0" (issued before the first event) can be that old.
+    // Before the first retained entry. Trimming removes the oldest entries, so if any entry was
+    // removed since the stream began or was last emptied, one newer than `afterId` may be among
+    // them: the replay would have a hole.
     if (added > length) return { status: 'reset', reason: 'evicted', head }
-    return afterId === '0-0'
-      ? { status: 'ok', events: events(), head }
+    // Without such removals only the stream's start is that old: "0-0" (issued before the first
+    // event), or the last id it had when it was emptied (see `emptyScript`). Older ids had their
+    // successors removed, and any other was never issued.
+    const start = String(info.get('max-deleted-entry-id'))
+    if (afterId === start) return { status: 'ok', events: events(), head }
+    return compareStreamIds(afterId, start) < 0
+      ? { status: 'reset', reason: 'evicted', head }
       : { status: 'reset', reason: 'unknown', head }
   }
 
@@ -382,6 +419,22 @@ export async function createRedisBackend(
     for (const topic of topics.values()) void catchUp(topic)
   }
   command.on('ready', onCommandReady)
+  // Empties each stream this process appended to once its last entry here is `maxAge` old, so a
+  // quiet stream keeps its last id but not its entries; one appended to since by another process
+  // loses only what is older. This takes a timer because a quiet stream gets no publish to do it.
+  const sweeper = setInterval(
+    () => {
+      if (command.status !== 'ready') return
+      const now = Date.now()
+      for (const [key, last] of appended) {
+        if (now - last.at < maxAge) break
+        appended.delete(key)
+        command.eval(emptyScript, 1, key, nextStreamId(last.id)).catch(noop)
+      }
+    },
+    Math.min(maxAge, 1000),
+  )
+  sweeper.unref?.()
   const pinger = setInterval(() => {
     if (subscriber.status !== 'ready') return
     subscriber.ping().catch(() => {
@@ -406,12 +459,12 @@ export async function createRedisBackend(
       const now = Date.now()
       // Commands sent in the same tick leave in one write (auto-pipelining); only the append is
       // awaited. Expiry and age trimming run at most once a second per topic: `~` trims whole
-      // nodes lazily anyway, and the TTL carries a second of slack.
+      // nodes lazily anyway, and the sweep empties a stream once it is quiet.
       const added = command.eval(appendScript, 1, key, maxEvents, ...fields)
       if (now - (maintainedAt.get(key) ?? 0) > 1000) {
         maintainedAt.set(key, now)
         if (maintainedAt.size > 10_000) maintainedAt.clear()
-        command.pexpire(key, maxAge + 1000).catch(noop)
+        command.pexpire(key, maxAge + lastIdMaxAge).catch(noop)
         command.xtrim(key, 'MINID', '~', `${Math.max(0, now - maxAge)}-0`).catch(noop)
       }
       let id: unknown
@@ -421,6 +474,9 @@ export async function createRedisBackend(
         throw fail('XADD', error)
       }
       if (typeof id !== 'string') throw fail('XADD', new Error('no id in the reply'))
+      // Replies on one connection come in order, so this is the newest entry this process made.
+      appended.delete(key)
+      appended.set(key, { id, at: Date.now() })
       return { ...event, id }
     },
 
@@ -478,6 +534,8 @@ export async function createRedisBackend(
       if (closed) return
       closed = true
       clearInterval(pinger)
+      clearInterval(sweeper)
+      appended.clear()
       topics.clear()
       subscriber.disconnect()
       command.off('ready', onCommandReady)

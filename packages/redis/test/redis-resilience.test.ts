@@ -1,6 +1,6 @@
 import { type Hub, type HubSubscription, SseError, type SseEvent } from '@ssekit/core'
 import { createRedisHub } from '@ssekit/redis'
-import { freePort, type RedisServer, startRedisServer } from '@ssekit/test-support'
+import { delay, freePort, type RedisServer, startRedisServer } from '@ssekit/test-support'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { take, withTimeout } from '../../core/test/_hub-suite.ts'
@@ -124,16 +124,26 @@ describe('createRedisHub', () => {
     }
   })
 
-  it('bounds each stream by count and gives it a TTL of history.maxAge (plus a second of slack)', async () => {
+  it('bounds each stream by count and gives it a TTL of history.maxAge plus lastIdMaxAge (a day)', async () => {
     const hub = await open({ prefix: 'bounded:', history: { maxEvents: 10, maxAge: 60_000 } })
     for (let index = 0; index < 100; index++) await hub.publish('t', { data: String(index) })
     const length = await admin.xlen('bounded:t')
     // `MAXLEN ~` trims whole stream nodes (4 entries each on the test server).
     expect(length).toBeGreaterThanOrEqual(10)
     expect(length).toBeLessThan(20)
+    // A quiet stream is emptied after maxAge but kept a day longer for its last id.
+    const day = 24 * 60 * 60_000
     const ttl = await admin.pttl('bounded:t')
-    expect(ttl).toBeGreaterThan(55_000)
-    expect(ttl).toBeLessThanOrEqual(61_000)
+    expect(ttl).toBeGreaterThan(day + 55_000)
+    expect(ttl).toBeLessThanOrEqual(day + 60_000)
+    const short = await open({
+      prefix: 'short-lived:',
+      history: { maxAge: 60_000, lastIdMaxAge: 10_000 },
+    })
+    await short.publish('t', { data: 'answer' })
+    const shortTtl = await admin.pttl('short-lived:t')
+    expect(shortTtl).toBeGreaterThan(65_000)
+    expect(shortTtl).toBeLessThanOrEqual(70_000)
   })
 
   it('rejects options that cannot work', async () => {
@@ -141,6 +151,9 @@ describe('createRedisHub', () => {
     await expect(createRedisHub({ url: server.url, history: { maxEvents: 0 } })).rejects.toThrow(
       /history.maxEvents/,
     )
+    await expect(
+      createRedisHub({ url: server.url, history: { lastIdMaxAge: -1 } }),
+    ).rejects.toThrow(/history.lastIdMaxAge/)
   })
 
   it('escapes topics into keys under the prefix, so no topic reaches another key', async () => {
@@ -208,6 +221,55 @@ describe('createRedisHub', () => {
     expect(events.map((event) => event.data)).toEqual(['before', 'after'])
     expect(events[0]?.id).toBe(before)
     expect(errors.length).toBeGreaterThan(0)
+  })
+
+  it('resumes a client that was up to date after its topic was quiet past history.maxAge, as the memory hub does', async () => {
+    const history = { maxAge: 50, maxEvents: 5 }
+    const publisher = await open({ prefix: 'quiet:', history })
+    // A second hub with its own connections, as another process would have, serves reconnects.
+    const other = await open({ prefix: 'quiet:', history })
+    const live = other.subscribe('t')
+    await take(live, 1, 'head')
+    const older = await publisher.publish('t', { data: 'older' })
+    const last = await publisher.publish('t', { data: 'last' })
+    expect((await take(live, 2, 'live')).map((event) => event.id)).toEqual([older, last])
+    // Quiet for longer than maxAge and the second of slack on the stream's TTL: both entries
+    // have aged out of history.
+    await delay(history.maxAge + 1500)
+    await until(async () => (await admin.xlen('quiet:t')) === 0, 'entries aged out', 5000)
+
+    // A newcomer still gets the last id, so its own reconnect can resume.
+    const newcomer = other.subscribe('t')
+    const [head] = await take(newcomer, 1, 'newcomer head')
+    expect(head?.id).toBe(last)
+    expect(Object.keys(head as SseEvent)).toEqual(['id'])
+    // A client that had the last event resumes without a reset, and gets the next one.
+    const upToDate = other.subscribe('t', { lastEventId: last })
+    await withTimeout(upToDate.ready, 5000, 'up to date ready')
+    const fresh = await publisher.publish('t', { data: 'fresh' })
+    for (const [subscription, label] of [
+      [upToDate, 'resumed at the last id'],
+      [newcomer, 'newcomer'],
+      [live, 'live through the quiet spell'],
+    ] as const) {
+      expect((await take(subscription, 1, label))[0]).toMatchObject({ id: fresh, data: 'fresh' })
+    }
+    // Reconnecting at the last id after that event replays it.
+    const reconnected = publisher.subscribe('t', { lastEventId: last })
+    expect((await take(reconnected, 1, 'replay'))[0]).toMatchObject({ id: fresh, data: 'fresh' })
+    // An id whose successor aged out is still evicted: no silent hole.
+    const behind = other.subscribe('t', { lastEventId: older })
+    const [reset] = await take(behind, 1, 'reset')
+    expect(reset).toMatchObject({ event: 'reset', id: fresh })
+    expect(JSON.parse(reset?.data as string)).toEqual({ reason: 'evicted' })
+    // Once entries after the emptying are trimmed too, the last id no longer resumes.
+    for (let index = 0; index < 20; index++) await publisher.publish('t', { data: String(index) })
+    const late = other.subscribe('t', { lastEventId: last })
+    const [trimmed] = await take(late, 1, 'reset after a trim')
+    expect(trimmed).toMatchObject({ event: 'reset' })
+    expect(JSON.parse(trimmed?.data as string)).toEqual({ reason: 'evicted' })
+    // The emptied stream is not kept for ever.
+    expect(await admin.pttl('quiet:t')).toBeGreaterThan(0)
   })
 
   it('tells live subscribers with a reset when their place was trimmed while they were cut off', async () => {
