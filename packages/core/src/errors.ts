@@ -12,6 +12,8 @@
  * - `network`: the connection failed or dropped.
  * - `idle-timeout`: no bytes arrived within the idle budget.
  * - `retries-exhausted`: the reconnect policy gave up.
+ * - `bad-data`: a client's `parse` option failed on an event's data (invalid JSON, say); `cause`
+ *   is what it threw.
  * - `queue-overflow`: a subscriber fell further behind than its queue allows.
  * - `unauthorized`: a topic was refused by the authorisation hook.
  * - `backend-unavailable`: the hub's backend (Redis) could not accept or deliver an event.
@@ -31,6 +33,7 @@ export type SseErrorCode =
   | 'network'
   | 'idle-timeout'
   | 'retries-exhausted'
+  | 'bad-data'
   | 'queue-overflow'
   | 'unauthorized'
   | 'backend-unavailable'

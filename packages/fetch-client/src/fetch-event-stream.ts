@@ -237,7 +237,8 @@ const noop = (): void => {}
  *
  * Errors are `SseError`s with a `code`: `bad-status` (with `status`, `headers` and the start of the
  * `body`), `bad-content-type`, `network`, `idle-timeout`, `line-too-long`, `event-too-large`,
- * `retries-exhausted` (with the last error as `cause`). An aborted `signal` rejects with its reason.
+ * `retries-exhausted` (with the last error as `cause`), `bad-data` (`parse` threw; its error as
+ * `cause`). An aborted `signal` rejects with its reason.
  * HTTP 204 ends the iteration: the server's way to say "do not reconnect".
  *
  * @param input - the URL or `Request`.
@@ -441,7 +442,20 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
               : parse !== undefined && Object.hasOwn(parse, event.type)
                 ? (parse as Record<string, ((data: string) => unknown) | undefined>)[event.type]
                 : undefined
-          yield (parseData ? { ...event, data: parseData(event.data) } : event) as Event
+          if (parseData === undefined) yield event as Event
+          else {
+            let data: unknown
+            try {
+              data = parseData(event.data)
+            } catch (cause) {
+              throw new SseError(
+                'bad-data',
+                `The data of a ${JSON.stringify(event.type)} event${event.id === undefined ? '' : ` (id ${JSON.stringify(event.id)})`} could not be parsed: ${String(cause)}`,
+                { cause },
+              )
+            }
+            yield { ...event, data } as Event
+          }
         } else if (limitError) {
           // After the events the parser dispatched before the limit was passed.
           throw limitError

@@ -1,3 +1,4 @@
+import type { SseError } from '@ssekit/core'
 import { fetchEventStream, type RetryContext } from '@ssekit/fetch-client'
 import { describe, expect, it } from 'vitest'
 import { withTimeout } from './_helpers.ts'
@@ -108,7 +109,12 @@ describe('fetchEventStream lifecycle', () => {
       fetch: async () => new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
     })
     expect((await withTimeout(client.next(), 1000, 'first event')).value?.data).toEqual({ n: 1 })
-    await expect(withTimeout(client.next(), 1000, 'bad event')).rejects.toBeInstanceOf(SyntaxError)
+    const error = await withTimeout(client.next(), 1000, 'bad event').then(
+      () => undefined,
+      (reason: unknown) => reason as SseError,
+    )
+    expect(error?.code).toBe('bad-data')
+    expect(error?.cause).toBeInstanceOf(SyntaxError)
     expect(cancelled).toBe(true)
     expect(await withTimeout(client.next(), 1000, 'after the error')).toEqual({
       done: true,
