@@ -3,13 +3,16 @@ import type { ParserOptions, ServerSentEvent } from './types.ts'
 
 /** @internal What {@link createEventReader} returns. */
 export interface EventReader {
-  /** The next event; reads the body only when no parsed event is waiting. */
+  /**
+   * The next event; reads the body only when no parsed event is waiting. A limit error rejects
+   * once, after the events dispatched before it.
+   */
   next(): Promise<IteratorResult<ServerSentEvent, undefined>>
   /** The next already-parsed event, or `undefined` when reading is needed. */
   poll(): ServerSentEvent | undefined
   /** Hands over every event already parsed and not yet taken (at most one chunk's worth). */
   takeQueued(): ServerSentEvent[]
-  /** Cancels the body and drops what is queued. */
+  /** Cancels the body and drops what is queued, a pending limit error included. */
   cancel(reason?: unknown): Promise<void>
 }
 
@@ -38,7 +41,12 @@ export function createEventReader(
 
   async function fill(): Promise<IteratorResult<ServerSentEvent, undefined>> {
     while (head === queue.length) {
-      if (finished) return DONE
+      if (finished) {
+        if (failure === undefined) return DONE
+        const error = failure
+        failure = undefined
+        throw error
+      }
       queue = []
       head = 0
       const { done, value } = await reader.read()
@@ -49,9 +57,9 @@ export function createEventReader(
       parser.feed(value)
       if (failure !== undefined) {
         finished = true
-        queue = []
+        // The parser checks limits once it has dispatched the chunk's complete events: those are
+        // delivered first and the error after them, so what arrives does not depend on chunking.
         await reader.cancel(failure).catch(() => {})
-        throw failure
       }
     }
     return { done: false, value: queue[head++] as ServerSentEvent }
@@ -75,6 +83,7 @@ export function createEventReader(
     },
     async cancel(reason) {
       finished = true
+      failure = undefined
       queue = []
       head = 0
       await reader.cancel(reason)

@@ -34,6 +34,7 @@ export interface EventSourceInit
 }
 
 type Handler = ((this: EventSource, event: Event) => unknown) | null
+type HandlerType = 'open' | 'message' | 'error'
 
 /**
  * A drop-in `EventSource` with the browser's API (`onopen`, `onmessage`, `onerror`,
@@ -70,11 +71,19 @@ export class EventSource extends EventTarget {
   readonly withCredentials: boolean
   #readyState: 0 | 1 | 2 = 0
   readonly #client: ReturnType<typeof fetchEventStream>
-  readonly #handlers: Record<'open' | 'message' | 'error', Handler> = {
+  readonly #handlers: Record<HandlerType, Handler> = {
     open: null,
     message: null,
     error: null,
   }
+  /** The listener that runs each handler, in the listener list while the handler is set. */
+  readonly #handlerListeners: Record<HandlerType, ((event: Event) => void) | undefined> = {
+    open: undefined,
+    message: undefined,
+    error: undefined,
+  }
+  /** For `MessageEvent.origin`: that of the connection's final URL, after redirects. */
+  #origin: string
 
   constructor(url: string | URL, init: EventSourceInit = {}) {
     super()
@@ -90,9 +99,7 @@ export class EventSource extends EventTarget {
     }
     this.url = parsed.href
     this.withCredentials = init.withCredentials === true
-    for (const type of ['open', 'message', 'error'] as const) {
-      this.addEventListener(type, (event) => this.#handlers[type]?.call(this, event))
-    }
+    this.#origin = parsed.origin
     const { withCredentials: _, ...rest } = init
     this.#client = fetchEventStream(this.url, {
       ...rest,
@@ -102,8 +109,10 @@ export class EventSource extends EventTarget {
       reconnect: 'always',
       // The spec fails for good on any bad response; only the connection itself is retried.
       shouldRetry: (error: SseError) => error.code === 'network' || error.code === 'idle-timeout',
-      onOpen: () => {
+      onOpen: (response) => {
         if (this.#readyState === 2) return
+        // A Response made by a custom fetch has an empty url (a stand-in, none at all).
+        if (response.url) this.#origin = new URL(response.url).origin
         this.#readyState = 1
         this.dispatchEvent(new Event('open'))
       },
@@ -125,19 +134,19 @@ export class EventSource extends EventTarget {
     return this.#handlers.open
   }
   set onopen(handler: Handler) {
-    this.#handlers.open = handler
+    this.#setHandler('open', handler)
   }
   get onmessage(): Handler {
     return this.#handlers.message
   }
   set onmessage(handler: Handler) {
-    this.#handlers.message = handler
+    this.#setHandler('message', handler)
   }
   get onerror(): Handler {
     return this.#handlers.error
   }
   set onerror(handler: Handler) {
-    this.#handlers.error = handler
+    this.#setHandler('error', handler)
   }
 
   /** Closes the connection for good: no more events, no reconnect. */
@@ -146,8 +155,28 @@ export class EventSource extends EventTarget {
     this.#client.close()
   }
 
+  /**
+   * As HTML's event handler attributes: the handler's listener joins the list when the handler is
+   * first set, so it runs in registration order among `addEventListener` listeners, keeps its place
+   * when replaced, and leaves when set to null. Anything not callable counts as null, as
+   * `[LegacyTreatNonObjectAsNull]` does for non-objects, so no dispatch calls a non-function.
+   * @see https://html.spec.whatwg.org/multipage/webappapis.html#event-handler-attributes
+   */
+  #setHandler(type: HandlerType, handler: Handler): void {
+    const callable = typeof handler === 'function' ? handler : null
+    this.#handlers[type] = callable
+    const listener = this.#handlerListeners[type]
+    if (callable !== null && listener === undefined) {
+      const added = (event: Event): void => void this.#handlers[type]?.call(this, event)
+      this.#handlerListeners[type] = added
+      this.addEventListener(type, added)
+    } else if (callable === null && listener !== undefined) {
+      this.#handlerListeners[type] = undefined
+      this.removeEventListener(type, listener)
+    }
+  }
+
   async #run(): Promise<void> {
-    const origin = new URL(this.url).origin
     try {
       for await (const event of this.#client) {
         if (this.#readyState === 2) return
@@ -155,7 +184,7 @@ export class EventSource extends EventTarget {
           new MessageEvent(event.type, {
             data: event.data,
             lastEventId: event.lastEventId,
-            origin,
+            origin: this.#origin,
           }),
         )
       }

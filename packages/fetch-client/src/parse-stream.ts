@@ -38,7 +38,9 @@ export type EventStream = ReadableStream<ServerSentEvent> & AsyncIterable<Server
  * body is read only when the consumer asks for the next event. `for await` over the result takes a
  * faster path than `getReader()` with the same semantics: `break` cancels the body.
  *
- * A limit error (`line-too-long`, `event-too-large`) cancels the body and errors the stream.
+ * A limit error (`line-too-long`, `event-too-large`) cancels the body at once and errors the
+ * stream after the events parsed before it. `values({ preventCancel: true })` keeps the body open
+ * on `break`, and iterating after a released `getReader()` starts with the events it left queued.
  *
  * @param body - the response body, e.g. `response.body`.
  * @param options - parser callbacks (`onId`, `onRetry`, `onComment`) and limits.
@@ -66,26 +68,40 @@ export function parseEventStream(
     )
   }
   const events = createEventReader(body, options)
-  // highWaterMark 0: nothing is read before someone asks, so the iterator below and a reader
-  // never race for the same events.
+  let controller: ReadableStreamDefaultController<ServerSentEvent> | undefined
+  let pulling = false
+  // highWaterMark 0: nothing is read before someone asks, so the stream's queue holds only what a
+  // reader's read left over, and the iterator below can tell when reading the events directly is
+  // safe.
   const stream = new ReadableStream<ServerSentEvent>(
     {
-      async pull(controller) {
-        const result = await events.next()
-        if (result.done) {
-          controller.close()
-          return
+      start(streamController) {
+        controller = streamController
+      },
+      async pull(streamController) {
+        pulling = true
+        try {
+          const result = await events.next()
+          if (result.done) {
+            streamController.close()
+            return
+          }
+          streamController.enqueue(result.value)
+          for (const event of events.takeQueued()) streamController.enqueue(event)
+        } finally {
+          pulling = false
         }
-        controller.enqueue(result.value)
-        for (const event of events.takeQueued()) controller.enqueue(event)
       },
       cancel: (reason) => events.cancel(reason),
     },
     { highWaterMark: 0 },
   )
-  const iterate = (): AsyncIterableIterator<ServerSentEvent> => {
+  const iterate = (
+    iteratorOptions?: ReadableStreamIteratorOptions,
+  ): AsyncIterableIterator<ServerSentEvent> => {
     // Lock the stream so nothing else reads it while we iterate.
     const lock = stream.getReader()
+    const preventCancel = iteratorOptions?.preventCancel === true
     let open = true
     const finish = (): void => {
       if (open) {
@@ -93,27 +109,61 @@ export function parseEventStream(
         lock.releaseLock()
       }
     }
-    const slowNext = async (): Promise<IteratorResult<ServerSentEvent, undefined>> => {
+    const settle = async (
+      pending: Promise<IteratorResult<ServerSentEvent, undefined>>,
+      fromEvents: boolean,
+    ): Promise<IteratorResult<ServerSentEvent, undefined>> => {
       try {
-        const result = await events.next()
+        const result = await pending
         if (result.done) finish()
         return result
       } catch (error) {
         finish()
+        // Through `lock` the stream has errored already; this keeps the direct path's stream in
+        // the same state for a later reader.
+        if (fromEvents) controller?.error(error)
         throw error
       }
     }
+    const direct = (): Promise<IteratorResult<ServerSentEvent, undefined>> => {
+      if (!open) return Promise.resolve({ done: true, value: undefined })
+      // Events parsed from the current chunk need no read: one settled promise each.
+      const event = events.poll()
+      return event === undefined
+        ? settle(events.next(), true)
+        : Promise.resolve({ done: false, value: event })
+    }
+    // Reading the event reader directly skips the stream's queue, so it waits until that queue is
+    // empty and no pull is under way: a reader used before may have left events there. From then
+    // on the queue stays empty, since only a read through `lock` pulls. The check is made per
+    // call only on that rare path, so the usual one is `direct` alone.
+    let drained = !pulling && controller?.desiredSize === 0
+    const next = drained
+      ? direct
+      : (): Promise<IteratorResult<ServerSentEvent, undefined>> => {
+          if (!open) return Promise.resolve({ done: true, value: undefined })
+          if (!drained) {
+            if (pulling || controller?.desiredSize !== 0) {
+              return settle(
+                lock.read() as Promise<IteratorResult<ServerSentEvent, undefined>>,
+                false,
+              )
+            }
+            drained = true
+          }
+          return direct()
+        }
     return {
-      next() {
-        if (!open) return Promise.resolve({ done: true, value: undefined })
-        // Events parsed from the current chunk need no read: one settled promise each.
-        const event = events.poll()
-        return event === undefined ? slowNext() : Promise.resolve({ done: false, value: event })
-      },
+      next,
       async return(value?: unknown) {
         if (open) {
-          finish()
-          await events.cancel()
+          open = false
+          if (preventCancel) lock.releaseLock()
+          else {
+            const cancelled = lock.cancel(value)
+            lock.releaseLock()
+            await cancelled
+          }
         }
         return { done: true, value: value as undefined }
       },
@@ -130,7 +180,8 @@ export function parseEventStream(
 /**
  * A `TransformStream` from the bytes of a `text/event-stream` body to {@link ServerSentEvent}s,
  * for `pipeThrough`. Prefer {@link parseEventStream} on a hot path: each stage of a pipe costs a
- * promise per chunk. A limit error errors both sides, which cancels the body upstream.
+ * promise per chunk. A limit error errors the writable side at once, which cancels the body
+ * upstream, and the readable side once the events dispatched before it have been read.
  *
  * @example
  * ```ts
@@ -144,18 +195,79 @@ export function parseEventStream(
  */
 export class EventStreamParserStream extends TransformStream<Uint8Array, ServerSentEvent> {
   constructor(options: ParseEventStreamOptions = {}) {
-    let parser: ReturnType<typeof createParser> | undefined
-    super({
-      start(controller) {
-        parser = createParser({
-          ...options,
-          onEvent: (event) => controller.enqueue(event),
-          onError: (error) => controller.error(error),
-        })
+    super()
+    let output!: ReadableStreamDefaultController<ServerSentEvent>
+    let input!: WritableStreamDefaultController
+    let failure: unknown
+    // As a TransformStream's backpressure: a chunk is parsed only once a read waits for events.
+    let wanted = false
+    let cancelled = false
+    let wake: (() => void) | undefined
+    const parser = createParser({
+      ...options,
+      onEvent: (event) => {
+        wanted = false
+        output.enqueue(event)
       },
-      transform(chunk) {
-        parser?.feed(chunk)
+      onError: (error) => {
+        failure = error
       },
     })
+    const readable = new ReadableStream<ServerSentEvent>(
+      {
+        start(controller) {
+          output = controller
+        },
+        // Called only when a read finds the queue empty.
+        pull() {
+          if (failure !== undefined) {
+            output.error(failure)
+            return
+          }
+          wanted = true
+          wake?.()
+        },
+        cancel(reason) {
+          cancelled = true
+          input.error(reason)
+          wake?.()
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    const writable = new WritableStream<Uint8Array>(
+      {
+        start(controller) {
+          input = controller
+        },
+        async write(chunk) {
+          while (!(wanted || cancelled)) {
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
+          }
+          if (cancelled) return
+          parser.feed(chunk)
+          if (failure !== undefined) {
+            // Nothing queued: no event to deliver first.
+            if (output.desiredSize === 0) output.error(failure)
+            // The writable side errors now, so pipeThrough cancels the body without waiting
+            // for the events to be read.
+            throw failure
+          }
+        },
+        close() {
+          output.close()
+        },
+        abort(reason) {
+          output.error(reason)
+        },
+      },
+      { highWaterMark: 1 },
+    )
+    // A TransformStream errors its readable side together with the writable one, which drops the
+    // events enqueued but not read yet: this pair errors it only once they are read. It stays a
+    // TransformStream for `instanceof` and the types; pipeThrough reads just these two properties.
+    Object.defineProperties(this, { readable: { value: readable }, writable: { value: writable } })
   }
 }
