@@ -386,6 +386,8 @@ class Pump implements EventPump, HeartbeatTarget, PullReader {
     if (signal !== undefined) {
       if (signal.aborted) {
         this.finish('abort', true)
+        // Never taken, so finish() cannot return it: a hub subscription would stay attached.
+        void releaseEventStreamSource(source)
         return
       }
       this.onSignalAbort = () => void this.finish('abort', true)

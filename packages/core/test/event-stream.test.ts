@@ -154,6 +154,43 @@ describe('createEventStream: sources', () => {
   })
 })
 
+describe('createEventStream: a signal that has fired already', () => {
+  it('releases the source it never reads: a hub subscription detaches, a started generator finishes', async () => {
+    const hub = createHub()
+    try {
+      const controller = new AbortController()
+      controller.abort()
+      let finished = false
+      async function* ticks() {
+        try {
+          for (let tick = 0; ; tick++) yield { data: String(tick) }
+        } finally {
+          finished = true
+        }
+      }
+      const started = ticks()
+      await started.next()
+      const subscription = hub.subscribe('news')
+      for (const source of [subscription, started]) {
+        await withTimeout(
+          readText(createEventStream(source, { signal: controller.signal })),
+          2_000,
+          'the aborted stream ends',
+        )
+      }
+      await withTimeout(
+        (async () => {
+          while (!finished || hub.stats().subscribers > 0) await settle(1)
+        })(),
+        2_000,
+        'both sources are released',
+      )
+    } finally {
+      await withTimeout(hub.close(), 2_000, 'hub.close()')
+    }
+  })
+})
+
 describe('createEventStream: backpressure', () => {
   it('a reader that stops reading bounds how far an async source runs ahead', async () => {
     let nextCalls = 0
