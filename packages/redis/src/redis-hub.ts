@@ -249,6 +249,9 @@ export async function createRedisBackend(
   // the sweep below takes it. A key moves to the end on each append, so the oldest come first.
   const appended = new Map<string, { id: string; at: number }>()
   let closed = false
+  // Appends sent and not answered yet; close() waits for them (see there).
+  let appending = 0
+  let onAppended: (() => void) | undefined
 
   const keyOf = (topic: string) => `${prefix}${encodeURIComponent(topic)}`
 
@@ -468,10 +471,13 @@ export async function createRedisBackend(
         command.xtrim(key, 'MINID', '~', `${Math.max(0, now - maxAge)}-0`).catch(noop)
       }
       let id: unknown
+      appending++
       try {
         id = await added
       } catch (error) {
         throw fail('XADD', error)
+      } finally {
+        if (--appending === 0) onAppended?.()
       }
       if (typeof id !== 'string') throw fail('XADD', new Error('no id in the reply'))
       // Replies on one connection come in order, so this is the newest entry this process made.
@@ -540,6 +546,16 @@ export async function createRedisBackend(
       subscriber.disconnect()
       command.off('ready', onCommandReady)
       command.off('close', onDropped)
+      // A publish accepted before close() still reaches Redis: auto-pipelining sends it on the next
+      // tick, and a QUIT sent now would overtake it and fail it.
+      if (appending > 0) {
+        await withDeadline(
+          new Promise<void>((resolve) => {
+            onAppended = resolve
+          }),
+          timeout,
+        ).catch(noop)
+      }
       command.off('error', reportError)
       if (ownsCommand) await command.quit().catch(() => command.disconnect())
     },

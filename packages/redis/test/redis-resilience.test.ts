@@ -146,6 +146,15 @@ describe('createRedisHub', () => {
     expect(shortTtl).toBeLessThanOrEqual(70_000)
   })
 
+  it('close() lets publishes already accepted reach Redis (a SIGTERM right after a publish)', async () => {
+    const hub = await createRedisHub({ url: server.url, prefix: 'in-flight:' })
+    const published = [1, 2, 3].map((index) => hub.publish('t', { data: String(index) }))
+    await withTimeout(hub.close(), 5000, 'hub.close()')
+    const ids = await Promise.all(published)
+    expect(ids).toHaveLength(3)
+    expect(await admin.xlen('in-flight:t')).toBe(3)
+  })
+
   it('rejects options that cannot work', async () => {
     await expect(createRedisHub({ url: server.url, prefix: 'a\nb' })).rejects.toThrow(/prefix/)
     await expect(createRedisHub({ url: server.url, history: { maxEvents: 0 } })).rejects.toThrow(
