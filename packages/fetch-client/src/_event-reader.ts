@@ -38,42 +38,59 @@ export function createEventReader(
     },
   })
   const reader = body.getReader()
+  // Calls to next() made while one still waits for a read are answered after it, in call order:
+  // `calls` counts those not answered yet, and `last` settles with the latest of them.
+  let calls = 0
+  let last: Promise<IteratorResult<ServerSentEvent, undefined>> | undefined
+  const take = ():
+    | Promise<IteratorResult<ServerSentEvent, undefined>>
+    | IteratorResult<ServerSentEvent, undefined> => {
+    if (head === queue.length) return fill()
+    calls--
+    return { done: false, value: queue[head++] as ServerSentEvent }
+  }
 
   async function fill(): Promise<IteratorResult<ServerSentEvent, undefined>> {
-    while (head === queue.length) {
-      if (finished) {
-        if (failure === undefined) return DONE
-        const error = failure
-        failure = undefined
-        throw error
+    try {
+      while (head === queue.length) {
+        if (finished) {
+          if (failure === undefined) return DONE
+          const error = failure
+          failure = undefined
+          throw error
+        }
+        queue = []
+        head = 0
+        const { done, value } = await reader.read()
+        if (done) {
+          finished = true
+          return DONE
+        }
+        parser.feed(value)
+        if (failure !== undefined) {
+          finished = true
+          // The parser checks limits once it has dispatched the chunk's complete events: those
+          // are delivered first and the error after them, so what arrives does not depend on
+          // chunking.
+          await reader.cancel(failure).catch(() => {})
+        }
       }
-      queue = []
-      head = 0
-      const { done, value } = await reader.read()
-      if (done) {
-        finished = true
-        return DONE
-      }
-      parser.feed(value)
-      if (failure !== undefined) {
-        finished = true
-        // The parser checks limits once it has dispatched the chunk's complete events: those are
-        // delivered first and the error after them, so what arrives does not depend on chunking.
-        await reader.cancel(failure).catch(() => {})
-      }
+      return { done: false, value: queue[head++] as ServerSentEvent }
+    } finally {
+      calls--
     }
-    return { done: false, value: queue[head++] as ServerSentEvent }
   }
 
   return {
     next() {
-      if (head < queue.length) {
+      if (calls === 0 && head < queue.length) {
         return Promise.resolve({ done: false, value: queue[head++] as ServerSentEvent })
       }
-      return fill()
+      last = ++calls === 1 ? fill() : (last as Promise<never>).then(take, take)
+      return last
     },
     poll() {
-      return head < queue.length ? queue[head++] : undefined
+      return calls === 0 && head < queue.length ? queue[head++] : undefined
     },
     takeQueued() {
       const rest = queue.slice(head)

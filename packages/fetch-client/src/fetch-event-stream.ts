@@ -121,7 +121,10 @@ export interface FetchEventStreamInit<Events extends EventMap = EventMap>
    * absent, and `Last-Event-ID` when the stream has a last event id.
    */
   headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | undefined
-  /** Aborting it cancels the body, clears every timer and rejects the pending `next()` with its reason. */
+  /**
+   * Aborting it cancels the body, clears every timer and rejects the pending `next()` with its
+   * reason. A `Request` passed as `input` is listened to as well.
+   */
   signal?: AbortSignal | null | undefined
   /** The `fetch` to use. @defaultValue `globalThis.fetch` */
   fetch?: FetchFunction | undefined
@@ -159,8 +162,8 @@ export interface FetchEventStreamInit<Events extends EventMap = EventMap>
   /** Milliseconds of consecutive failures before giving up with `retries-exhausted`. @defaultValue Infinity */
   maxElapsedMs?: number | undefined
   /**
-   * Milliseconds a connection must stay open to count as healthy, so that the backoff (attempt
-   * count, `maxRetries`, `maxElapsedMs`) starts over when it breaks. A body that ends normally
+   * Milliseconds after it opened that a connection must still be sending bytes to count as healthy,
+   * so that the backoff (attempt count, `maxRetries`, `maxElapsedMs`) starts over when it breaks. A body that ends normally
    * after an event is healthy too (the spec's "reestablish"). A server that accepts and drops every
    * connection at once, even after an event, is backed off.
    * @defaultValue 5000
@@ -272,7 +275,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   type Event = Record<string, string> extends Events ? ServerSentEvent : TypedEvent<Events>
   const {
     headers: headersOption,
-    signal,
+    signal: signalOption,
     fetch: fetchOption,
     initialLastEventId,
     reconnect = 'auto',
@@ -314,12 +317,12 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   const reconnectOnError = reconnectOnEnd || (reconnect === 'auto' && resume !== undefined)
   // Whether `input` may be sent more than once (else a broken stream goes on through `resume`).
   const resends = reconnectOnEnd || (reconnectOnError && resume === undefined)
-  if (
-    resends &&
-    typeof (requestInit.body as ReadableStream | null | undefined)?.getReader === 'function'
-  ) {
+  // A stream (or, in Node, an async iterable) is read as it is sent: a second request would get
+  // nothing of it.
+  const body = requestInit.body as object | null | undefined
+  if (resends && typeof body === 'object' && body !== null && Symbol.asyncIterator in body) {
     throw new TypeError(
-      'A ReadableStream body can be sent only once: pass a string, Blob or ArrayBuffer to reconnect, or use reconnect: "never"',
+      'A stream body can be sent only once: pass a string, Blob or ArrayBuffer to reconnect, or use reconnect: "never"',
     )
   }
   // What a resume request keeps of `init`: not the method and body of the request it replaces.
@@ -338,6 +341,8 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
   let connection: AbortController | undefined
   let openedAt = 0
+  // When the connection's last bytes were read: how long it really carried data.
+  let lastReadAt = 0
   let delivered = false
   let requests = 0
   let attempt = 0
@@ -367,6 +372,12 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
     },
   })
 
+  // A Request's own signal ends the stream too, as it would end `fetch(request)`.
+  const requestSignal = (input as Partial<Request>).signal
+  const signal =
+    requestSignal && signalOption
+      ? AbortSignal.any([signalOption, requestSignal])
+      : (signalOption ?? requestSignal)
   const onAbort = (): void => end(signal?.reason, true)
   if (signal?.aborted) onAbort()
   else signal?.addEventListener('abort', onAbort)
@@ -467,12 +478,16 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
           if (result instanceof SseError || result.done) {
             dropConnection()
             error = result instanceof SseError ? result : undefined
-            if ((delivered && !error) || Date.now() - openedAt >= healthyAfterMs) {
+            // Judged by when bytes came, not when the break was noticed: a consumer slower than
+            // `healthyAfterMs`, or an idle timeout at least as long, must not make a connection
+            // that sent nothing more look healthy.
+            if ((delivered && !error) || lastReadAt - openedAt >= healthyAfterMs) {
               // A healthy connection: the backoff starts over.
               attempt = 0
               failingSince = undefined
             }
           } else if (!finished) {
+            lastReadAt = Date.now()
             queue = []
             head = 0
             parser.feed(result.value)
@@ -550,7 +565,19 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
               : headersOption
           for (const [name, value] of new Headers(extra)) headers.set(name, value)
           if (!headers.has('accept')) headers.set('accept', 'text/event-stream')
-          if (lastEventId) headers.set('last-event-id', utf8ByteString(lastEventId))
+          if (lastEventId) {
+            // HTTP allows no control character but tab in a header value (Node's fetch refuses the
+            // request before sending it): retrying could never reach the server.
+            // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what is refused
+            if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(lastEventId)) {
+              throw new SseError(
+                'invalid-field',
+                `The last event id ${JSON.stringify(lastEventId)} has a control character, which a Last-Event-ID header cannot carry`,
+                { field: 'id' },
+              )
+            }
+            headers.set('last-event-id', utf8ByteString(lastEventId))
+          }
           if (finished) break
           requests++
           const controller = new AbortController()
@@ -582,7 +609,11 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
               const details = {
                 status,
                 headers: responseHeaders,
-                body: await snippet(body, Math.min(idleTimeoutMs || 5000, maxTimerMs)),
+                body: await snippet(
+                  body,
+                  Math.min(idleTimeoutMs || 5000, maxTimerMs),
+                  controller.signal,
+                ),
               }
               if (status === 429 || status === 503) {
                 retryAfterMs = parseRetryAfter(responseHeaders.get('retry-after'), Date.now())
@@ -598,7 +629,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
             } else if (body) {
               parser.reset()
               reader = body.getReader()
-              openedAt = Date.now()
+              openedAt = lastReadAt = Date.now()
               delivered = false
               onOpen?.(response)
             } else {
@@ -643,15 +674,20 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   }
 }
 
+/** The start of an error response's body, read for at most `timeoutMs` or until `signal` aborts. */
 async function snippet(
   body: ReadableStream<Uint8Array> | null,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<string> {
   let text = ''
   if (body) {
     const reader = body.getReader()
     const decoder = new TextDecoder()
-    const timer = setTimeout(() => void reader.cancel().catch(noop), timeoutMs)
+    // Cancelling settles a pending read at once, even from a body that ignores the abort.
+    const stop = (): void => void reader.cancel().catch(noop)
+    const timer = setTimeout(stop, timeoutMs)
+    signal.addEventListener('abort', stop)
     try {
       while (text.length < SNIPPET_LENGTH) {
         const { done, value } = await reader.read()
@@ -662,6 +698,7 @@ async function snippet(
       // The start of the body is a courtesy; the status already says what went wrong.
     } finally {
       clearTimeout(timer)
+      signal.removeEventListener('abort', stop)
       reader.cancel().catch(noop)
     }
   }

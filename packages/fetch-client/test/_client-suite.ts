@@ -92,16 +92,16 @@ export function defineClientSuite(getBaseUrl: () => string): void {
       expect(retries.map((retry) => retry.attempt)).toEqual([1, 2, 3])
     })
 
-    it('starts the backoff over after a connection that stayed open healthyAfterMs', async () => {
+    it('with healthyAfterMs: 0 starts the backoff over after every connection that opened', async () => {
       const { url } = scenario('/flap')
       const retries: RetryContext[] = []
       const events = await collect(
         fetchEventStream(url, {
           retryMs: 2,
-          healthyAfterMs: 5,
+          healthyAfterMs: 0,
           onRetry: (context) => retries.push(context),
         }),
-        'flap, healthy after 5 ms',
+        'flap, healthy at once',
       )
       expect(events).toHaveLength(3)
       expect(retries.map((retry) => retry.attempt)).toEqual([1, 1, 1])

@@ -344,4 +344,133 @@ describe('fetchEventStream edge cases', () => {
     // backoff's is uniform in [0, 60 s): 0 only once in 60,000 runs.
     expect(retries[0]?.delayMs).toBeGreaterThan(0)
   })
+
+  it('fails with invalid-field, without retrying, for a last event id a header cannot carry', async () => {
+    let requests = 0
+    const client = fetchEventStream('http://127.0.0.1/', {
+      retryMs: 1,
+      fetch: async () => {
+        requests++
+        return streamOf('id: a\u0001b\ndata: x\n\n')
+      },
+    })
+    const events: string[] = []
+    const result = await withTimeout(
+      outcome(
+        (async () => {
+          for await (const event of client) events.push(event.data)
+        })(),
+      ),
+      2000,
+      'the reconnect',
+    )
+    expect(events).toEqual(['x'])
+    expect((result as { error: SseError }).error.code).toBe('invalid-field')
+    expect(requests).toBe(1)
+  })
+
+  it('close() while the body of an error response is read settles at once', async () => {
+    const client = fetchEventStream('http://127.0.0.1/', {
+      // A body that never ends and ignores the abort: only cancelling the reader stops it.
+      fetch: async () =>
+        new Response(new ReadableStream<Uint8Array>({ pull: () => never<void>() }), {
+          status: 503,
+        }),
+    })
+    const pending = outcome(client.next())
+    await sleep(30)
+    client.close()
+    expect(await withTimeout(pending, 1000, 'close while the error body is read')).toEqual({
+      result: { done: true, value: undefined },
+    })
+  })
+
+  it("a Request's own signal ends the stream, as it would end fetch(request)", async () => {
+    const controller = new AbortController()
+    const reason = new Error('request aborted')
+    const client = fetchEventStream(
+      new Request('http://127.0.0.1/', { signal: controller.signal }),
+      {
+        fetch: async () =>
+          new Response(new ReadableStream<Uint8Array>({ pull: () => never<void>() }), {
+            headers: SSE,
+          }),
+      },
+    )
+    const pending = outcome(client.next())
+    await sleep(30)
+    controller.abort(reason)
+    expect(await withTimeout(pending, 1000, 'the Request signal')).toEqual({ error: reason })
+  })
+
+  it('judges a connection healthy by when its bytes came, not by when a slow consumer noticed the break', async () => {
+    let requests = 0
+    const client = fetchEventStream('http://127.0.0.1/', {
+      retryMs: 1,
+      maxRetries: 2,
+      healthyAfterMs: 20,
+      fetch: async () => {
+        requests++
+        return new Response(breakingBody(`data: ${requests}\n\n`), { headers: SSE })
+      },
+    })
+    const result = await withTimeout(
+      outcome(
+        (async () => {
+          // Slower per event than healthyAfterMs: the break is noticed after it.
+          for await (const _event of client) await sleep(40)
+        })(),
+      ),
+      5000,
+      'a flapping server and a slow consumer',
+    )
+    expect((result as { error: SseError }).error.code).toBe('retries-exhausted')
+    expect(requests).toBe(3)
+  })
+
+  it('refuses an async-iterable body (Node) that a reconnect would send empty', () => {
+    async function* parts() {
+      yield new TextEncoder().encode('question')
+    }
+    expect(() =>
+      fetchEventStream('http://127.0.0.1/', {
+        method: 'POST',
+        body: parts() as unknown as BodyInit,
+        reconnect: 'always',
+      }),
+    ).toThrow(TypeError)
+  })
+
+  it('starts the backoff over after a connection still sending bytes healthyAfterMs after it opened', async () => {
+    const retries: RetryContext[] = []
+    let requests = 0
+    const client = fetchEventStream('http://127.0.0.1/', {
+      retryMs: 1,
+      healthyAfterMs: 20,
+      onRetry: (context) => retries.push(context),
+      fetch: async () => {
+        if (++requests > 3) return new Response(null, { status: 204 })
+        let step = 0
+        const body = new ReadableStream<Uint8Array>({
+          async pull(stream) {
+            step++
+            if (step === 1) stream.enqueue(new TextEncoder().encode('data: x\n\n'))
+            else if (step === 2) {
+              await sleep(40)
+              stream.enqueue(new TextEncoder().encode(': still here\n\n'))
+            } else stream.error(new Error('connection reset'))
+          },
+        })
+        return new Response(body, { headers: SSE })
+      },
+    })
+    await withTimeout(
+      (async () => {
+        for await (const _event of client);
+      })(),
+      5000,
+      'three healthy connections',
+    )
+    expect(retries.map((retry) => retry.attempt)).toEqual([1, 1, 1])
+  })
 })

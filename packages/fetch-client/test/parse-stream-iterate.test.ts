@@ -91,3 +91,33 @@ describe('parseEventStream values() options', () => {
     })
   })
 })
+
+describe('parseEventStream with next() calls made at the same time', () => {
+  it('answers them in call order, as a ReadableStream iterator does', async () => {
+    const chunks = ['data: par', 'tial-1\n\n', 'data: 2\n\n', 'data: 3\n\n']
+    let index = 0
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          const chunk = chunks[index++]
+          if (chunk === undefined) controller.close()
+          else controller.enqueue(bytes(chunk))
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    const iterator = parseEventStream(body)[Symbol.asyncIterator]()
+    const results = await withTimeout(
+      Promise.all([iterator.next(), iterator.next(), iterator.next(), iterator.next()]),
+      2000,
+      'four next() calls',
+    )
+    expect(results.map((result) => (result.done ? 'done' : result.value.data))).toEqual([
+      'partial-1',
+      '2',
+      '3',
+      'done',
+    ])
+  })
+})
