@@ -8,7 +8,7 @@ import { withTimeout } from './_report.ts'
 const built = import.meta.url.endsWith('.js') || process.env['SSEKIT_BENCH_BUILT_CHILDREN'] === '1'
 const childExecArgv = built
   ? ['--expose-gc']
-  : ['--import', 'tsx', '--conditions=source', '--expose-gc']
+  : ['--import', 'tsx', '--conditions=ssekit-source', '--expose-gc']
 
 export interface Child {
   process: ChildProcess

@@ -4,7 +4,7 @@
  * which wraps every function in a `__name()` call that gives each closure its own property store;
  * that added about 2.8 KB per idle connection and CPU per closure to our packages (and not to the
  * peers, which load as JavaScript from node_modules). Here our packages are bundled from their
- * TypeScript sources (the `source` export condition) without `keepNames`, as `tsc` would emit
+ * TypeScript sources (the `ssekit-source` export condition) without `keepNames`, as `tsc` would emit
  * them, and every other package stays external and loads from node_modules as published.
  */
 import { build } from 'esbuild'
@@ -18,7 +18,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  conditions: ['source'],
+  conditions: ['ssekit-source'],
   sourcemap: 'linked',
   logLevel: 'warning',
   plugins: [

@@ -95,7 +95,7 @@ async function measure(entry: Entry): Promise<{ minified: number; gzipped: numbe
     platform: 'node',
     target: 'es2022',
     mainFields: ['module', 'main'],
-    conditions: ['source'],
+    conditions: ['ssekit-source'],
     external: entry.external ?? [],
     write: false,
     logLevel: 'silent',
@@ -135,7 +135,7 @@ export async function runBundleSize(options: BenchOptions): Promise<Section> {
   return {
     title: '7. Bundle sizes',
     method:
-      'esbuild, ES module, minified and tree-shaken, then gzip level 9; bytes. Our packages are bundled from source (the `source` export condition); Node built-ins and non-SSE dependencies (hono for our Hono adapter, ioredis) stay external. Deterministic: one run.',
+      'esbuild, ES module, minified and tree-shaken, then gzip level 9; bytes. Our packages are bundled from source (the `ssekit-source` export condition); Node built-ins and non-SSE dependencies (hono for our Hono adapter, ioredis) stay external. Deterministic: one run.',
     blocks: [markdownTable(['entry', 'minified B', 'gzipped B'], rows)],
     checks,
     notMeasured,

@@ -1,5 +1,5 @@
 /**
- * Where an idle connection's memory goes: `node --import tsx --conditions=source --expose-gc
+ * Where an idle connection's memory goes: `node --import tsx --conditions=ssekit-source --expose-gc
  * src/profile-idle.ts <target> [count]` (targets as in `_server.ts`). Opens a few warm-up idle
  * streams, takes a heap snapshot of the server (after GCs), opens `count` more, takes another, and
  * prints the heap growth per connection grouped by constructor or node kind, largest first. This is

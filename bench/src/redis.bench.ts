@@ -22,7 +22,7 @@ function runHubBench(
       '--import',
       'tsx',
       '--conditions',
-      'source',
+      'ssekit-source',
       'bench/hub.bench.ts',
       ...(quick ? ['--quick'] : []),
     ],

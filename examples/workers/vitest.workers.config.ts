@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 import { sharedTestConfig } from '../../vitest.shared.ts'
 
 /**
- * The Workers project: its own config (STYLE.md practice 16), because its tests start workerd
+ * The Workers project: its own config, because its tests start workerd
  * through miniflare instead of running in Node's process.
  */
 export default defineConfig({

@@ -14,7 +14,7 @@ export async function buildClient() {
     format: 'esm',
     platform: 'browser',
     target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
-    conditions: ['source'],
+    conditions: ['ssekit-source'],
     minify: true,
     sourcemap: true,
     logLevel: 'warning',

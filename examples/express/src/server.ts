@@ -15,7 +15,9 @@ app.use(compression())
 app.get('/', (_request, response) => {
   response
     .type('text/plain')
-    .send('GET /events streams a tick a second (gzip applies here, not there)\n')
+    .send(
+      'GET /events streams a tick a second (compression() runs on every route; never on the stream)\n',
+    )
 })
 
 app.get('/events', (request, response) => {

@@ -33,10 +33,14 @@ createServer(async (request, response) => {
       body += chunk
       if (body.length > 4096) return void response.writeHead(413).end()
     }
+    const prompt = promptOf(body)
+    if (prompt === undefined) {
+      return void response.writeHead(400).end('send JSON like {"prompt": "Hello"}\n')
+    }
     const id = randomUUID()
     const events = hub.subscribe(`chat:${id}`) // subscribed before the first token exists
     await events.ready
-    void generate(`chat:${id}`, String(JSON.parse(body).prompt).slice(0, 200))
+    void generate(`chat:${id}`, prompt)
     // ?dropAfterMs=N cuts the connection mid-answer, as a flaky network would.
     const dropAfter = Number(url.searchParams.get('dropAfterMs'))
     if (dropAfter > 0) setTimeout(() => response.destroy(), dropAfter)
@@ -56,3 +60,13 @@ createServer(async (request, response) => {
     `POST http://127.0.0.1:${port}/chat, or: npm run client -w @ssekit/example-llm-resume`,
   ),
 )
+
+/** The prompt of a request body, or `undefined` when the body is not JSON with a string `prompt`. */
+function promptOf(body: string): string | undefined {
+  try {
+    const prompt = (JSON.parse(body) as { prompt?: unknown } | null)?.prompt
+    return typeof prompt === 'string' ? prompt.slice(0, 200) : undefined
+  } catch {
+    return undefined
+  }
+}

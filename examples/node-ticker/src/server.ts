@@ -11,8 +11,8 @@ if (!(Number.isInteger(port) && port >= 0 && port < 65_536)) {
 
 const ticker = createTicker()
 const server = createTickerServer(ticker)
-server.listen(port, () => {
-  console.log(`node-ticker: http://localhost:${port} (events at /events); Ctrl+C to stop`)
+server.listen(port, '127.0.0.1', () => {
+  console.log(`node-ticker: http://127.0.0.1:${port} (events at /events); Ctrl+C to stop`)
 })
 
 let shuttingDown = false

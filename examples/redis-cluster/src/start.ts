@@ -30,7 +30,7 @@ async function startRedis(): Promise<string> {
   redisDirectory = mkdtempSync(join(tmpdir(), 'ssekit-cluster-redis-'))
   const redis = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDirectory, '--save', ''],
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDirectory, '--save', ''],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -72,7 +72,7 @@ const redisUrl = process.env['REDIS_URL'] || (await startRedis())
 const serverPath = fileURLToPath(new URL('server.ts', import.meta.url))
 for (const serverPort of ports) {
   children.push(
-    spawn(process.execPath, ['--import', 'tsx', '--conditions=source', serverPath], {
+    spawn(process.execPath, ['--import', 'tsx', '--conditions=ssekit-source', serverPath], {
       env: { ...process.env, PORT: String(serverPort), REDIS_URL: redisUrl },
       stdio: 'inherit',
     }),

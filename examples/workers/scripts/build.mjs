@@ -11,7 +11,7 @@ await build({
   format: 'esm',
   platform: 'neutral',
   target: 'es2022',
-  conditions: ['source', 'workerd', 'worker'],
+  conditions: ['ssekit-source', 'workerd', 'worker'],
   mainFields: ['module', 'main'],
   logLevel: 'warning',
 })

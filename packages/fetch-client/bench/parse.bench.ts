@@ -2,7 +2,7 @@
  * Parser throughput: our `createParser` against eventsource-parser 3.1.1's `createParser` behind
  * one streaming `TextDecoder` (the way its users must feed it bytes), same process.
  *
- * Run from packages/fetch-client: `npx tsx --conditions=source bench/parse.bench.ts`
+ * Run from packages/fetch-client: `npx tsx --conditions=ssekit-source bench/parse.bench.ts`
  * (`--only=token` keeps the fixtures whose name contains "token"; `--rounds=N`, default 15).
  *
  * Method: the fixtures of issue 7 workload 1 (bench/_fixtures.ts), chunked up front. Both

@@ -1,6 +1,6 @@
 /**
  * Runs one contender on one fixture many times, for `node --cpu-prof`. From packages/fetch-client:
- * `node --cpu-prof --cpu-prof-dir=/tmp/profiles --import tsx --conditions=source bench/profile.ts token 64 ours`
+ * `node --cpu-prof --cpu-prof-dir=/tmp/profiles --import tsx --conditions=ssekit-source bench/profile.ts token 64 ours`
  * (arguments: part of the fixture name, passes, `ours` or `reference`).
  */
 import { createParser as createReferenceParser } from 'eventsource-parser'

@@ -26,7 +26,7 @@ for (const [name, contents] of entries) {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    conditions: ['source'],
+    conditions: ['ssekit-source'],
     write: false,
   })
   const code = result.outputFiles[0]?.contents ?? new Uint8Array()

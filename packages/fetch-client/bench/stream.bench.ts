@@ -5,7 +5,7 @@
  * interleaved rounds, median CPU time. Fixtures: issue 7 workload 1 (bench/_fixtures.ts); both sides
  * sum `event.data.length`, checked every pass. `--only=token` keeps matching fixtures.
  *
- * Run from packages/fetch-client: `npx tsx --conditions=source bench/stream.bench.ts`.
+ * Run from packages/fetch-client: `npx tsx --conditions=ssekit-source bench/stream.bench.ts`.
  */
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import { parseEventStream } from '../src/parse-stream.ts'

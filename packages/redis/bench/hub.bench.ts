@@ -1,7 +1,7 @@
 /**
  * Hub speed: in memory against Redis across two processes.
  *
- * Run from packages/redis: `node --import tsx --conditions source bench/hub.bench.ts` (add
+ * Run from packages/redis: `node --import tsx --conditions ssekit-source bench/hub.bench.ts` (add
  * `--quick` for a shorter run). Starts its own `redis-server` (no persistence, default stream node
  * size) on a free loopback port and stops it after.
  *
@@ -89,7 +89,7 @@ function startSubscriber(url: string, topic: string, expected: number, warmup = 
       '--import',
       'tsx',
       '--conditions',
-      'source',
+      'ssekit-source',
       fileURLToPath(new URL('./_subscriber.ts', import.meta.url)),
     ],
     {

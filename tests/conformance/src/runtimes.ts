@@ -52,7 +52,7 @@ export async function bundleFixture(
     format: 'esm',
     platform: 'neutral',
     target: 'es2022',
-    conditions: ['source'],
+    conditions: ['ssekit-source'],
     mainFields: ['module', 'main'],
     // Deno and Bun provide the node: built-ins themselves (the node:http fixture).
     external: ['node:*'],

@@ -49,7 +49,7 @@ export async function startDemo(
     const from = logs.length
     const process_ = spawn(
       process.execPath,
-      ['--import', 'tsx', '--conditions=source', 'src/server.ts'],
+      ['--import', 'tsx', '--conditions=ssekit-source', 'src/server.ts'],
       {
         cwd: demoDirectory,
         env: {

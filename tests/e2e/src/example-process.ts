@@ -20,7 +20,7 @@ export function runExample(
 ): ExampleProcess {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=source', `src/${file}`],
+    ['--import', 'tsx', '--conditions=ssekit-source', `src/${file}`],
     {
       cwd: fileURLToPath(new URL(`../../../examples/${name}/`, import.meta.url)),
       env: { ...process.env, ...environment },

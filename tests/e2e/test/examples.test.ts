@@ -128,5 +128,14 @@ describe('the examples start and stream', () => {
         /received on http:\/\/127\.0\.0\.1:\d+: \{ text: 'hello from/,
       )
     })
+
+    it('without REDIS_URL starts its own redis-server, as its README says', async () => {
+      const { example } = await start('redis-cluster', 'start.ts', {
+        REDIS_URL: '',
+        PORT: String(await freePort()),
+        PORT2: String(await freePort()),
+      })
+      await example.waitForOutput('✓ published on')
+    })
   })
 })

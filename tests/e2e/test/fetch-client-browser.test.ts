@@ -21,7 +21,7 @@ async function bundleCases(): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    conditions: ['source'],
+    conditions: ['ssekit-source'],
     logLevel: 'warning',
   })
   return (result.outputFiles[0] as { text: string }).text

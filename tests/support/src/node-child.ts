@@ -63,7 +63,7 @@ export function startNodeChild<M extends ChildMessage = ChildMessage>(
 ): NodeChild<M> {
   const child = spawn(
     process.execPath,
-    [...(options.nodeOptions ?? []), '--import', 'tsx', '--conditions', 'source', file],
+    [...(options.nodeOptions ?? []), '--import', 'tsx', '--conditions', 'ssekit-source', file],
     {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { ...process.env, ...options.env },
