@@ -394,12 +394,44 @@ export function describeHubConformance(name: string, backend: HubBackendUnderTes
       expect(await late.next()).toEqual({ done: true, value: undefined })
     })
 
+    it('ends a subscription whose authorize is pending at close() once it settles, unattached', async () => {
+      let allow: ((allowed: boolean) => void) | undefined
+      const hub = await open({
+        authorize: () =>
+          new Promise<boolean>((resolve) => {
+            allow = resolve
+          }),
+      })
+      const topic = freshTopic('close-authorizing')
+      const pending = hub.subscribe(topic)
+      const next = pending.next()
+      await withTimeout(hub.close(), 5000, 'hub.close()')
+      allow?.(true)
+      const closed = (error: unknown) => SseError.isInstance(error) && error.code === 'closed'
+      await expect(withTimeout(pending.ready, 5000, 'pending ready')).rejects.toSatisfy(closed)
+      expect(await withTimeout(next, 5000, 'pending next')).toEqual({
+        done: true,
+        value: undefined,
+      })
+      expect(hub.stats()).toMatchObject({ topics: 0, subscribers: 0 })
+      // A subscription made after close() is not authorised at all, and ends the same way.
+      allow = undefined
+      const late = hub.subscribe(topic)
+      expect(allow).toBeUndefined()
+      await expect(withTimeout(late.ready, 5000, 'late ready')).rejects.toSatisfy(closed)
+      expect(await late.next()).toEqual({ done: true, value: undefined })
+      expect(hub.stats()).toMatchObject({ topics: 0, subscribers: 0 })
+    })
+
     it('rejects bad input with clear, typed errors', async () => {
       const hub = await open()
       const topic = freshTopic('input')
       await expect(hub.publish(topic, { id: '1', data: 'x' })).rejects.toThrow(TypeError)
       await expect(hub.publish('', { data: 'x' })).rejects.toThrow(/non-empty string/)
       await expect(hub.publish('a\nb', { data: 'x' })).rejects.toThrow(/control characters/)
+      // The same answer from every backend (Redis needs the topic as UTF-8 for its key).
+      await expect(hub.publish('lone\ud800', { data: 'x' })).rejects.toThrow(/lone surrogate/)
+      expect(() => hub.subscribe('lone\udc00')).toThrow(/lone surrogate/)
       await expect(hub.publish(topic, null as unknown as SseEvent)).rejects.toThrow(TypeError)
       await expect(hub.publish(topic, { event: 'a\nb', data: 'x' })).rejects.toSatisfy(
         (error) =>

@@ -11,14 +11,18 @@ interface StoredEvent {
   at: number
 }
 
-interface TopicHistory {
-  head: number
+class TopicHistory {
+  head = 0
   /** The id of event `head`, made once and shared by every subscriber's cursor. */
-  headId: string | undefined
-  events: StoredEvent[]
-  first: number
-  bytes: number
-  deliver: ((event: SseEvent) => void) | undefined
+  headId: string | undefined = undefined
+  events: StoredEvent[] = []
+  first = 0
+  bytes = 0
+  deliver: ((event: SseEvent) => void) | undefined = undefined
+  /** The topic after this one in the sweep's ring; itself when it is alone. */
+  next: TopicHistory = this
+  /** The topic before this one in the sweep's ring. */
+  previous: TopicHistory = this
 }
 
 const idPattern = /^([0-9a-z]{1,16})-(\d{1,15})$/
@@ -48,15 +52,9 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
   function topicOf(topic: string): TopicHistory {
     let state = topics.get(topic)
     if (state === undefined) {
-      state = {
-        head: 0,
-        headId: undefined,
-        events: [],
-        first: 0,
-        bytes: 0,
-        deliver: undefined,
-      }
+      state = new TopicHistory()
       topics.set(topic, state)
+      link(state)
     }
     return state
   }
@@ -88,17 +86,43 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
 
   // Age eviction also runs on topics nobody reads any more: each publish checks two other
   // topics, round robin, so their history is freed without a timer (none of which every runtime
-  // lets a library own).
-  let sweep = topics.values()
+  // lets a library own). The round robin walks a ring linked through the topics rather than an
+  // iterator of `topics` kept between publishes: while a Map iterator is alive and not advanced,
+  // V8 keeps every entry deleted from the Map since, and quiet topics come and go between
+  // publishes without bound.
+  /** The topic the sweep checks next; undefined when there is none. */
+  let sweep: TopicHistory | undefined
+
+  /** Adds a topic to the ring, just before the sweep's position: it is checked last this round. */
+  function link(state: TopicHistory): void {
+    if (sweep === undefined) {
+      sweep = state
+      return
+    }
+    const last = sweep.previous
+    state.previous = last
+    state.next = sweep
+    last.next = state
+    sweep.previous = state
+  }
+
+  function unlink(state: TopicHistory): void {
+    if (state.next === state) {
+      if (sweep === state) sweep = undefined
+      return
+    }
+    state.previous.next = state.next
+    state.next.previous = state.previous
+    if (sweep === state) sweep = state.next
+    state.next = state
+    state.previous = state
+  }
+
   function sweepSome(now: number): void {
     for (let step = 0; step < 2; step++) {
-      let next = sweep.next()
-      if (next.done) {
-        sweep = topics.values()
-        next = sweep.next()
-        if (next.done) return
-      }
-      const state = next.value
+      const state = sweep
+      if (state === undefined) return
+      sweep = state.next
       evict(state, now)
       if (state.first === state.events.length && state.events.length > 0) {
         state.events = []
@@ -162,7 +186,10 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
           // Only a topic that never had an event is forgotten: its sequence restarts at 0 with
           // nothing to miss. One that had events keeps its counter (a few bytes), so an old id can
           // never be mistaken for a new event's.
-          if (state.deliver === undefined && state.head === 0) topics.delete(topic)
+          if (state.deliver === undefined && state.head === 0 && topics.get(topic) === state) {
+            topics.delete(topic)
+            unlink(state)
+          }
         },
       }
     },
@@ -175,6 +202,7 @@ export function createMemoryBackend(history: HubHistoryOptions = {}): HubBackend
 
     async close() {
       topics.clear()
+      sweep = undefined
     },
   }
   return backend

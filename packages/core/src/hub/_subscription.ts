@@ -19,6 +19,8 @@ export interface SubscriptionHost {
   readonly hooks: HubHooks
   readonly counters: HubStats
   readonly authorize: HubAuthorize | undefined
+  /** Whether `hub.close()` was called: a closed hub takes no subscriber. */
+  readonly closed: boolean
   /** Adds the subscription to its topic's fan-out; resolves when live delivery is guaranteed. */
   attach(topic: string, subscription: Subscription): Promise<void>
   detach(topic: string, subscription: Subscription, reason: UnsubscribeReason): void
@@ -152,6 +154,16 @@ export class Subscription implements HubSubscription, PullSource {
     this.#bound = bound
     this.#signal = options.signal
     this.#lastEventId = options.lastEventId === '' ? undefined : options.lastEventId
+    if (host.closed) {
+      // Neither attached nor authorised: the iterator reports done at once, and `ready` says why.
+      this.#mode = 'ended'
+      const ready = Promise.reject(
+        new SseError('closed', `hub.subscribe("${topic}") was called after hub.close()`),
+      )
+      ready.catch(noop)
+      this.#ready = ready
+      return
+    }
     if (!this.#startNow()) {
       const ready = this.#start(options.request)
       this.#ready = ready
@@ -364,6 +376,14 @@ export class Subscription implements HubSubscription, PullSource {
         }
       }
       if (this.#ended()) return
+      if (host.closed) {
+        // `close()` ran while `authorize` was pending, so it could not reach this subscription.
+        this.#end('close')
+        throw new SseError(
+          'closed',
+          `hub.close() was called while authorize() of topic "${this.#topic}" was pending`,
+        )
+      }
       this.#flags |= Attached
       await host.attach(this.#topic, this)
       if (this.#ended()) return

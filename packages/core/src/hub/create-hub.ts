@@ -17,6 +17,17 @@ import type {
 const maxTopicLength = 1024
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const controlCharacter = /[\u0000-\u001f\u007f]/
+const loneSurrogate = /\p{Surrogate}/u
+
+/** A topic with local subscribers. */
+interface TopicState {
+  subscribers: Set<Subscription>
+  /** A fan-out loop is running; an event delivered meanwhile waits in `backlog`. */
+  fanningOut: boolean
+  /** Events of this topic delivered during a fan-out, in id order; made by the first one. */
+  backlog: SseEvent[] | undefined
+  listener: HubListener
+}
 
 /**
  * Creates a broadcast hub. Without a `backend` it keeps history in memory, for one process; pass
@@ -65,7 +76,7 @@ const controlCharacter = /[\u0000-\u001f\u007f]/
  */
 export function createHub(options: HubOptions = {}): Hub {
   const backend = options.backend ?? createMemoryBackend(options.history)
-  const topics = new Map<string, { subscribers: Set<Subscription>; listener: HubListener }>()
+  const topics = new Map<string, TopicState>()
   const counters: HubStats = {
     topics: 0,
     subscribers: 0,
@@ -92,14 +103,19 @@ export function createHub(options: HubOptions = {}): Hub {
     hooks,
     counters,
     authorize: options.authorize,
+    get closed() {
+      return closed
+    },
     attach(topic, subscription) {
       let state = topics.get(topic)
       if (state === undefined) {
-        const subscribers = new Set<Subscription>()
-        const listener = backend.listen(topic, (event) => {
-          for (const subscriber of subscribers) subscriber.deliver(event)
-        })
-        state = { subscribers, listener }
+        const created: TopicState = {
+          subscribers: new Set(),
+          fanningOut: false,
+          backlog: undefined,
+          listener: backend.listen(topic, (event) => fanOut(created, event)),
+        }
+        state = created
         topics.set(topic, state)
         counters.topics++
       }
@@ -121,6 +137,36 @@ export function createHub(options: HubOptions = {}): Hub {
     subscribersOf(topic) {
       return topics.get(topic)?.subscribers.size ?? 0
     },
+  }
+
+  /**
+   * Hands `event` to every subscriber of the topic. A hook run during the loop (`onDrop`,
+   * `onDisconnect`, `onUnsubscribe`) may publish to the same topic, and a backend that delivers
+   * within `append()` (the memory one) would then start a second loop inside this one: the
+   * subscribers after the current one would get the newer event first. Such an event waits in
+   * the backlog until the loop has handed the current one to everyone.
+   */
+  function fanOut(state: TopicState, event: SseEvent): void {
+    if (state.fanningOut) {
+      if (state.backlog === undefined) state.backlog = [event]
+      else state.backlog.push(event)
+      return
+    }
+    state.fanningOut = true
+    try {
+      for (const subscriber of state.subscribers) subscriber.deliver(event)
+      const { backlog } = state
+      if (backlog !== undefined) {
+        // Indexed, not iterated: hooks may append to the backlog while it is being delivered.
+        for (let index = 0; index < backlog.length; index++) {
+          const next = backlog[index] as SseEvent
+          for (const subscriber of state.subscribers) subscriber.deliver(next)
+        }
+      }
+    } finally {
+      state.backlog = undefined
+      state.fanningOut = false
+    }
   }
 
   return {
@@ -165,9 +211,7 @@ export function createHub(options: HubOptions = {}): Hub {
           typeof options.queue === 'function' ? options.queue(topic) : options.queue
         bound = resolveQueue({ ...topicQueue, ...subscribeOptions.queue })
       }
-      const subscription = new Subscription(host, topic, bound, subscribeOptions)
-      if (closed) subscription.close()
-      return subscription
+      return new Subscription(host, topic, bound, subscribeOptions)
     },
 
     stats(): HubStats {
@@ -223,6 +267,10 @@ function assertTopic(topic: unknown): asserts topic is string {
     throw new TypeError(
       'A hub topic must not contain control characters (CR, LF, NUL and the like)',
     )
+  }
+  // A key or channel name needs the topic as UTF-8, which a lone surrogate does not have.
+  if (loneSurrogate.test(topic)) {
+    throw new TypeError('A hub topic must be well-formed Unicode: it has a lone surrogate')
   }
 }
 

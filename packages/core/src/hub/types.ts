@@ -261,7 +261,11 @@ export interface Hub {
   subscribe(topic: string, options?: HubSubscribeOptions): HubSubscription
   /** The current counters. */
   stats(): HubStats
-  /** Ends every subscription (their iterators report done) and releases the backend. Idempotent. */
+  /**
+   * Ends every subscription (their iterators report done) and releases the backend. Idempotent.
+   * A subscription whose `authorize` is still pending ends once it settles, without attaching;
+   * its `ready`, like that of a subscription made after `close()`, rejects with `closed`.
+   */
   close(): Promise<void>
   /** Whether `close()` was called. */
   readonly closed: boolean
