@@ -68,13 +68,15 @@ export function sendOnNodeServer(
   const { status: _status, headers: extraHeaders, ...streamOptions } = options
   // Headers as Hono's third argument, a plain record: Hono then builds no Headers object of its
   // own for a handler that set none (the Response below makes the one node-server reads).
-  const placeholder = c.body(
-    null,
-    undefined,
-    extraHeaders === undefined
-      ? alreadySent
-      : { ...Object.fromEntries(new Headers(extraHeaders)), ...alreadySent },
-  )
+  let headers = alreadySent
+  if (extraHeaders !== undefined) {
+    const extra = new Headers(extraHeaders)
+    // Added to the handler's own (`setCookie()`), as on the Web path: a record would replace them.
+    for (const cookie of extra.getSetCookie()) c.header('set-cookie', cookie, { append: true })
+    extra.delete('set-cookie')
+    headers = { ...Object.fromEntries(extra), ...alreadySent }
+  }
+  const placeholder = c.body(null, undefined, headers)
   // @hono/node-server writes a response it can answer from its own cache (null body, plain
   // headers) without looking for the header above; reading `body` turns it into a real Response.
   void placeholder.body
@@ -90,12 +92,24 @@ export function sendOnNodeServer(
   return placeholder
 }
 
-function headersOf(response: Response): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const [name, value] of response.headers) {
-    if (!ownHeaders.has(name)) headers[name] = value
-  }
+function headersOf(response: Response): Record<string, string | string[]> {
+  const headers = headerRecord(response.headers)
+  for (const name of ownHeaders) delete headers[name]
   return headers
+}
+
+/**
+ * `headers` as a record, keeping every `Set-Cookie`: a `Headers` iterates each one as an entry of
+ * its own, so a plain record would keep only the last.
+ */
+function headerRecord(headers: Headers): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {}
+  for (const [name, value] of headers) {
+    if (name !== 'set-cookie') record[name] = value
+  }
+  const cookies = headers.getSetCookie()
+  if (cookies.length > 0) record['set-cookie'] = cookies
+  return record
 }
 
 // A module-level function, not a closure inside sendOnNodeServer: the stream lives as long as the
@@ -104,7 +118,7 @@ function start(
   bindings: NodeServerBindings,
   source: EventStreamSource,
   options: Omit<SseOptions, 'status' | 'headers'>,
-  headers: Record<string, string>,
+  headers: Record<string, string | string[]>,
 ): void {
   // The pump keeps its options for the stream's life: a stream with neither options nor extra
   // headers (the common case) passes none, rather than two empty objects per connection.

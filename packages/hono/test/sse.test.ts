@@ -3,6 +3,7 @@ import { sse } from '@ssekit/hono'
 import { deferred, frameReader, waitFor, withTimeout } from '@ssekit/test-support'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
+import { setCookie } from 'hono/cookie'
 import { cors } from 'hono/cors'
 import { describe, expect, test } from 'vitest'
 import { serveApp } from './_helpers.ts'
@@ -80,6 +81,23 @@ describe('sse()', () => {
     const withOption = await fetch(`${server.origin}/with-option`)
     expect(withOption.headers.get('x-option')).toBe('yes')
     expect(await withTimeout(withOption.text(), 5000, 'body')).toBe(':\n\ndata: two\n\n')
+  })
+
+  test('on @hono/node-server, sends every Set-Cookie, from setCookie() and from options.headers', async () => {
+    const app = new Hono()
+    app.get('/events', (c) => {
+      setCookie(c, 'session', 'abc')
+      setCookie(c, 'theme', 'dark')
+      const headers = new Headers()
+      headers.append('set-cookie', 'a=1')
+      headers.append('set-cookie', 'b=2')
+      return sse(c, [{ data: 'one' }], { headers })
+    })
+    await using server = await serveApp(app)
+    const response = await fetch(`${server.origin}/events`)
+    const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0])
+    expect(cookies.sort()).toEqual(['a=1', 'b=2', 'session=abc', 'theme=dark'])
+    expect(await response.text()).toContain('data: one\n\n')
   })
 
   test('bad options or sources answer 500 on @hono/node-server, and the server lives on', async () => {

@@ -5,6 +5,9 @@ import { chunkedFrame, chunkedSocket } from './_chunked-socket.ts'
 import { type OpenEventStream, openEventStreams } from './_registry.ts'
 import type { NodeRequest } from './send-event-stream.ts'
 
+/** @internal Response headers as node takes them: a list sends a header once per value. */
+export type ResponseHeaders = Readonly<Record<string, string | readonly string[]>>
+
 /**
  * The part of both response classes (and of Express's wrapped one) that is used here.
  * @internal
@@ -12,7 +15,7 @@ import type { NodeRequest } from './send-event-stream.ts'
 export interface ResponseTarget {
   write(chunk: Uint8Array): boolean
   end(): unknown
-  writeHead(status: number, headers: Readonly<Record<string, string>>): unknown
+  writeHead(status: number, headers: ResponseHeaders): unknown
   flushHeaders(): void
   destroy(error?: Error): unknown
   on(event: string, listener: () => void): unknown
@@ -80,7 +83,7 @@ export class ResponseStream implements EventSink, OpenEventStream {
   private readonly target: ResponseTarget
   private readonly drainTimeout: number | false
   // Kept until written, then dropped.
-  private headers: Readonly<Record<string, string>> | undefined
+  private headers: ResponseHeaders | undefined
   private settledPromise: Promise<CloseReason> | undefined
   private resolveSettled: ((reason: CloseReason) => void) | undefined
   private stallTimer: ReturnType<typeof setTimeout> | undefined
@@ -92,7 +95,7 @@ export class ResponseStream implements EventSink, OpenEventStream {
   constructor(
     request: NodeRequest,
     target: ResponseTarget,
-    headers: Readonly<Record<string, string>>,
+    headers: ResponseHeaders,
     drainTimeout: number | false,
     ownBytes = false,
   ) {

@@ -12,7 +12,7 @@ import {
   releaseEventStreamSource,
 } from '@ssekit/core/adapter'
 import { createByteStreamPump } from './_byte-stream-pump.ts'
-import { ResponseStream, type ResponseTarget } from './_response-stream.ts'
+import { type ResponseHeaders, ResponseStream, type ResponseTarget } from './_response-stream.ts'
 
 /**
  * Options of {@link sendEventStream}: the stream options of `createEventStream` (`retry`,
@@ -36,10 +36,11 @@ export interface SendEventStreamOptions extends EventPumpOptions {
    */
   lastEventId?: string | undefined
   /**
-   * Extra response headers (CORS, say). They cannot replace the framing: `Content-Length` and
-   * `Transfer-Encoding` are refused, and connection-specific headers are dropped on HTTP/2.
+   * Extra response headers (CORS, say); a list sends the header once per value (`Set-Cookie`).
+   * They cannot replace the framing: `Content-Length` and `Transfer-Encoding` are refused, and
+   * connection-specific headers are dropped on HTTP/2.
    */
-  headers?: Readonly<Record<string, string>> | undefined
+  headers?: Readonly<Record<string, string | readonly string[]>> | undefined
   /**
    * Milliseconds a client may leave the response's buffer full (no `drain`) before its connection
    * is destroyed, so that a stalled reader cannot hold a socket and its buffers forever. `false`
@@ -276,18 +277,20 @@ function assertArguments(
 }
 
 // Shared by every stream that adds no header of its own (node only reads them).
-const http1Headers: Readonly<Record<string, string>> = Object.freeze({
+const http1Headers: ResponseHeaders = Object.freeze({
   ...eventStreamHeaders,
   Connection: 'keep-alive',
 })
-const http2Headers: Readonly<Record<string, string>> = eventStreamHeaders
+const http2Headers: ResponseHeaders = eventStreamHeaders
 
 function responseHeaders(
   http1: boolean,
-  extra: Readonly<Record<string, string>> | undefined,
-): Readonly<Record<string, string>> {
+  extra: SendEventStreamOptions['headers'],
+): ResponseHeaders {
   if (extra === undefined) return http1 ? http1Headers : http2Headers
-  const headers: Record<string, string> = { ...(http1 ? http1Headers : http2Headers) }
+  const headers: Record<string, string | readonly string[]> = {
+    ...(http1 ? http1Headers : http2Headers),
+  }
   for (const [name, value] of Object.entries(extra)) {
     const lowerName = name.toLowerCase()
     if (lowerName === 'content-length' || lowerName === 'transfer-encoding') {
