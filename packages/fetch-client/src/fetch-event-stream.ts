@@ -325,11 +325,13 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
       'A stream body can be sent only once: pass a string, Blob or ArrayBuffer to reconnect, or use reconnect: "never"',
     )
   }
-  // What a resume request keeps of `init`: not the method and body of the request it replaces.
+  // What a resume URL's request keeps of `init` (credentials, mode, cache...): not the method, body
+  // and integrity of the request it replaces.
   const {
     method: _method,
     body: _body,
     duplex: _duplex,
+    integrity: _integrity,
     ...resumeInit
   } = requestInit as RequestInit & { duplex?: string }
 
@@ -554,7 +556,8 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
                 break
               }
               target = resumed
-              options = resumeInit
+              // A Request is taken as it is: options passed along would override its own.
+              options = typeof (resumed as Partial<Request>).clone === 'function' ? {} : resumeInit
             }
           }
           // Passing `headers` replaces a Request's own, so start from them.

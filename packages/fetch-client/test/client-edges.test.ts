@@ -473,4 +473,40 @@ describe('fetchEventStream edge cases', () => {
     )
     expect(retries.map((retry) => retry.attempt)).toEqual([1, 1, 1])
   })
+
+  it('passes init along to a resume URL but takes a resume Request as it is', async () => {
+    for (const kind of ['url', 'request'] as const) {
+      const seen: RequestInit[] = []
+      const client = fetchEventStream('http://127.0.0.1/chat', {
+        method: 'POST',
+        body: '{}',
+        credentials: 'include',
+        integrity: 'sha256-AAAA',
+        retryMs: 1,
+        resume: () =>
+          kind === 'url'
+            ? 'http://127.0.0.1/resume'
+            : new Request('http://127.0.0.1/resume', { credentials: 'omit' }),
+        fetch: async (_input, init) => {
+          seen.push(init ?? {})
+          return seen.length === 1
+            ? new Response(breakingBody('id: 1\ndata: a\n\n'), { headers: SSE })
+            : new Response(null, { status: 204 })
+        },
+      })
+      await withTimeout(
+        (async () => {
+          for await (const _event of client);
+        })(),
+        2000,
+        `resume with a ${kind}`,
+      )
+      expect(seen).toHaveLength(2)
+      const resumed = seen[1] as RequestInit
+      expect(resumed.method).toBeUndefined()
+      expect(resumed.body).toBeUndefined()
+      expect(resumed.integrity).toBeUndefined()
+      expect(resumed.credentials).toBe(kind === 'url' ? 'include' : undefined)
+    }
+  })
 })
