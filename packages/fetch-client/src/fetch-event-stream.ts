@@ -322,7 +322,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
   const body = requestInit.body as object | null | undefined
   if (resends && typeof body === 'object' && body !== null && Symbol.asyncIterator in body) {
     throw new TypeError(
-      'A stream body can be sent only once: pass a string, Blob or ArrayBuffer to reconnect, or use reconnect: "never"',
+      'A stream body cannot be sent again: reconnect needs a string, Blob or ArrayBuffer',
     )
   }
   // What a resume URL's request keeps of `init` (credentials, mode, cache...): not the method, body
@@ -463,7 +463,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
             } catch (cause) {
               throw new SseError(
                 'bad-data',
-                `The data of a ${JSON.stringify(event.type)} event${event.id === undefined ? '' : ` (id ${JSON.stringify(event.id)})`} could not be parsed: ${String(cause)}`,
+                `Cannot parse the data of a ${event.type} event: ${String(cause)}`,
                 { cause },
               )
             }
@@ -575,7 +575,7 @@ export function fetchEventStream<Events extends EventMap = Record<string, string
             if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(lastEventId)) {
               throw new SseError(
                 'invalid-field',
-                `The last event id ${JSON.stringify(lastEventId)} has a control character, which a Last-Event-ID header cannot carry`,
+                `No header can carry the last event id ${JSON.stringify(lastEventId)}`,
                 { field: 'id' },
               )
             }
@@ -715,7 +715,7 @@ const encoder = new TextEncoder()
  * (the spec sends `Last-Event-ID` in UTF-8; a character past U+00FF would make `Headers` throw).
  */
 function utf8ByteString(text: string): string {
-  if (!/[\u0080-\uffff]/.test(text)) return text
+  // (Once per connection: no fast path for ASCII.)
   let bytes = ''
   for (const byte of encoder.encode(text)) bytes += String.fromCharCode(byte)
   return bytes
