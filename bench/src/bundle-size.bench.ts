@@ -44,7 +44,7 @@ const entries: Entry[] = [
   {
     name: '@ssekit/fetch-client/parse (createParser)',
     code: `export { createParser } from '@ssekit/fetch-client/parse'`,
-    budget: { bytes: 1536, claim: 'parser entry <= 1.5 KB gzipped (issue 3)' },
+    budget: { bytes: 1536, claim: 'parser entry <= 1.5 KiB (1,536 B) gzipped (issue 3)' },
   },
   {
     name: '@ssekit/fetch-client (createParser, parseEventStream)',
@@ -53,7 +53,7 @@ const entries: Entry[] = [
   {
     name: '@ssekit/fetch-client (fetchEventStream)',
     code: `export { fetchEventStream } from '@ssekit/fetch-client'`,
-    budget: { bytes: 4096, claim: 'fetch client <= 4 KB gzipped (issue 3)' },
+    budget: { bytes: 4096, claim: 'fetch client <= 4 KiB (4,096 B) gzipped (issue 3)' },
   },
   { name: '@ssekit/fetch-client (whole entry)', code: `export * from '@ssekit/fetch-client'` },
   {
