@@ -339,4 +339,99 @@ export const specVectors: ParserVector[] = [
     bodies: [bytes('event: a\nevent: b\ndata: 1\n\ndata: 2\n\n')],
     events: [{ type: 'b', data: '1', lastEventId: '' }, message('2')],
   },
+  {
+    name: 'a line of only spaces is a field named " ", not a blank line',
+    bodies: [bytes('data: a\n \ndata: b\r  \r\n\n')],
+    events: [message('a\nb')],
+  },
+  {
+    name: 'the event type is kept as sent: inner and trailing spaces, a second leading space, NUL, case',
+    bodies: [
+      bytes(
+        'event: a b \ndata: 1\n\nevent:  c\ndata: 2\n\nevent: d\0e\ndata: 3\n\nevent: Message\ndata: 4\n\n',
+      ),
+    ],
+    events: [
+      { type: 'a b ', data: '1', lastEventId: '' },
+      { type: ' c', data: '2', lastEventId: '' },
+      { type: 'd\0e', data: '3', lastEventId: '' },
+      { type: 'Message', data: '4', lastEventId: '' },
+    ],
+  },
+  {
+    name: 'the id is kept as sent: a second leading space, a colon',
+    bodies: [bytes('id:  1\ndata: a\n\nid: a:b\ndata: b\n\n')],
+    events: [message('a', ' 1', ' 1'), message('b', 'a:b', 'a:b')],
+    ids: [' 1', 'a:b'],
+  },
+  {
+    name: 'event and id after data in the same block apply to that event',
+    bodies: [bytes('data: x\nevent: e\nid: 5\n\n')],
+    events: [{ type: 'e', data: 'x', lastEventId: '5', id: '5' }],
+    ids: ['5'],
+  },
+  {
+    name: 'U+2028, U+2029, U+0085, VT and FF are not line ends',
+    bodies: [bytes('data: a\u2028b\u2029c\u0085d\v\f\n\n')],
+    events: [message('a\u2028b\u2029c\u0085d\v\f')],
+  },
+  {
+    name: 'a CR at the end of the stream ends a line but is not a blank line',
+    bodies: [bytes('data: a\n\ndata: b\r')],
+    events: [message('a')],
+  },
+  {
+    name: 'retry acts at its own line, even in an event never dispatched; an unterminated one does not',
+    bodies: [bytes('data: x\nretry: 7\n'), bytes('retry: 8')],
+    events: [],
+    retries: [7],
+  },
+  {
+    name: 'retry with an empty value, a tab before the digits, or non-ASCII digits is ignored',
+    bodies: [
+      bytes(
+        'retry:\nretry: \nretry:\t5\nretry: \u0663\nretry: \uff11\nretry: 1\u0663\ndata: x\n\n',
+      ),
+    ],
+    events: [message('x')],
+    retries: [],
+  },
+  {
+    name: 'retry past 2^31 and 2^64 is still all digits',
+    bodies: [bytes('retry: 2147483648\nretry: 18446744073709551616\ndata: x\n\n')],
+    events: [message('x')],
+    retries: [2_147_483_648, Number('18446744073709551616')],
+  },
+  {
+    name: 'invalid UTF-8 becomes U+FFFD per bad byte; a bad byte before a field name spoils the name',
+    bodies: [
+      bytes(
+        'data: ',
+        [0xed, 0xa0, 0x80],
+        '|',
+        [0xc0, 0xaf],
+        '\n\n',
+        [0xe2],
+        'data: lost\ndata: y',
+        [0xf0, 0x9f, 0x98],
+        '\n\n',
+      ),
+    ],
+    events: [message('\ufffd\ufffd\ufffd|\ufffd\ufffd'), message('y\ufffd')],
+  },
+  {
+    name: 'after a reconnect only the first of two BOMs is stripped, and a BOM may precede a line end',
+    bodies: [
+      bytes('data: a\n\n'),
+      bytes(BOM, BOM, 'data: b\n\ndata: c\n\n'),
+      bytes(BOM, '\r\ndata: d\r\n\r\n'),
+    ],
+    events: [message('a'), message('c'), message('d')],
+  },
+  {
+    name: 'a reconnect drops an id not yet dispatched; an id-only block then resets lastEventId',
+    bodies: [bytes('id: 1\ndata: a\n\nid: 2\n'), bytes('data: b\n\nid\n\ndata: c\n\n')],
+    events: [message('a', '1', '1'), message('b', '1'), message('c', '')],
+    ids: ['1', ''],
+  },
 ]

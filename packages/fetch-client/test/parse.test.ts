@@ -18,11 +18,13 @@ describe.each([
   ['spec', specVectors],
 ])('%s vectors', (_, vectors) => {
   it.each(vectors.map((vector) => [vector.name, vector] as const))('%s', (_name, vector) => {
-    // The first connection is cut every way; later ones whole (they are cut in their own vectors).
-    const [first = new Uint8Array(), ...rest] = vector.bodies
-    for (const { name, chunks } of chunkings(first)) {
-      expectVector(vector, [chunks, ...rest.map((body) => [body])], name)
-    }
+    // Each connection cut every way in turn, the others whole.
+    vector.bodies.forEach((body, index) => {
+      for (const { name, chunks } of chunkings(body)) {
+        const connections = vector.bodies.map((other, at) => (at === index ? chunks : [other]))
+        expectVector(vector, connections, `connection ${index + 1}: ${name}`)
+      }
+    })
     expectVector(
       vector,
       vector.bodies.map((body) => Array.from(body, (byte) => Uint8Array.of(byte))),
