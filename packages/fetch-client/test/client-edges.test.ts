@@ -509,4 +509,22 @@ describe('fetchEventStream edge cases', () => {
       expect(resumed.credentials).toBe(kind === 'url' ? 'include' : undefined)
     }
   })
+
+  it('checks the MIME type as WPT format-mime-* does: a trailing ";" is fine, a bogus type is not', async () => {
+    const outcomeFor = async (contentType: string) => {
+      const client = fetchEventStream('http://127.0.0.1/', {
+        reconnect: 'never',
+        fetch: async () =>
+          new Response('data: x\n\n', { headers: { 'content-type': contentType } }),
+      })
+      return withTimeout(outcome(client.next()), 1000, contentType)
+    }
+    expect(await outcomeFor('text/event-stream;')).toEqual({
+      result: { done: false, value: expect.objectContaining({ data: 'x' }) },
+    })
+    for (const bogus of ['x bogus', 'text/x-bogus']) {
+      const result = await outcomeFor(bogus)
+      expect((result as { error: SseError }).error.code).toBe('bad-content-type')
+    }
+  })
 })
