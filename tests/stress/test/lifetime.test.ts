@@ -61,7 +61,10 @@ describe('maximum stream lifetime with jitter', () => {
       }
       const ended = closes.filter((close) => close.reason === 'lifetime')
       expect(ended.length).toBeGreaterThanOrEqual(20)
-      for (const close of ended) expect(close.durationMs).toBeGreaterThanOrEqual(300)
+      // Node's timers count from the event loop's cached time, taken when the loop turn began: a
+      // turn that opens many streams makes each timer fire that much before a fresh clock says
+      // its delay has passed (a millisecond or a few).
+      for (const close of ended) expect(close.durationMs).toBeGreaterThanOrEqual(290)
       // Spread by the jitter: streams opened together do not all end together.
       const durations = ended.map((close) => close.durationMs)
       expect(Math.max(...durations) - Math.min(...durations)).toBeGreaterThan(60)
