@@ -22,6 +22,24 @@ const breakingBody = (text: string) => {
   })
 }
 
+/** Reads `client` to its end, bounded: the data of its events, and what it ended with if not done. */
+async function drain(
+  client: AsyncIterable<{ data: string }>,
+  label: string,
+): Promise<{ data: string[]; error?: SseError }> {
+  const data: string[] = []
+  const result = await outcome(
+    withTimeout(
+      (async () => {
+        for await (const event of client) data.push(event.data)
+      })(),
+      2000,
+      label,
+    ),
+  )
+  return 'error' in result ? { data, error: result.error as SseError } : { data }
+}
+
 /** What a pending `next()` came to: its result, or the rejection reason. */
 const outcome = (promise: Promise<unknown>) =>
   promise.then(
@@ -126,18 +144,9 @@ describe('fetchEventStream edge cases', () => {
       maxLineBytes: 100,
       fetch: async () => new Response(body, { headers: SSE }),
     })
-    const events: string[] = []
-    const result = await withTimeout(
-      outcome(
-        (async () => {
-          for await (const event of client) events.push(event.data)
-        })(),
-      ),
-      2000,
-      'the limit',
-    )
-    expect(events).toEqual(['a', 'b'])
-    expect((result as { error: SseError }).error.code).toBe('line-too-long')
+    const { data, error } = await drain(client, 'the limit')
+    expect(data).toEqual(['a', 'b'])
+    expect(error?.code).toBe('line-too-long')
     expect(cancelled).toBe(true)
   })
 
@@ -214,18 +223,9 @@ describe('fetchEventStream edge cases', () => {
       resume: () => undefined,
       fetch: async () => new Response(breakingBody('data: a\n\n'), { headers: SSE }),
     })
-    const events: string[] = []
-    const result = await withTimeout(
-      outcome(
-        (async () => {
-          for await (const event of client) events.push(event.data)
-        })(),
-      ),
-      2000,
-      'resume gives up',
-    )
-    expect(events).toEqual(['a'])
-    expect((result as { error: SseError }).error.code).toBe('network')
+    const { data, error } = await drain(client, 'resume gives up')
+    expect(data).toEqual(['a'])
+    expect(error?.code).toBe('network')
   })
 
   it('re-sends a POST Request with its body on every attempt with reconnect: always', async () => {
@@ -243,15 +243,7 @@ describe('fetchEventStream edge cases', () => {
         },
       },
     )
-    const events: string[] = []
-    await withTimeout(
-      (async () => {
-        for await (const event of client) events.push(event.data)
-      })(),
-      2000,
-      'three attempts',
-    )
-    expect(events).toEqual(['1', '2'])
+    expect(await drain(client, 'three attempts')).toEqual({ data: ['1', '2'] })
     expect(bodies).toEqual(['question', 'question', 'question'])
   })
 
@@ -354,18 +346,9 @@ describe('fetchEventStream edge cases', () => {
         return streamOf('id: a\u0001b\ndata: x\n\n')
       },
     })
-    const events: string[] = []
-    const result = await withTimeout(
-      outcome(
-        (async () => {
-          for await (const event of client) events.push(event.data)
-        })(),
-      ),
-      2000,
-      'the reconnect',
-    )
-    expect(events).toEqual(['x'])
-    expect((result as { error: SseError }).error.code).toBe('invalid-field')
+    const { data, error } = await drain(client, 'the reconnect')
+    expect(data).toEqual(['x'])
+    expect(error?.code).toBe('invalid-field')
     expect(requests).toBe(1)
   })
 
