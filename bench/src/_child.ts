@@ -66,11 +66,20 @@ export function startChild(
       const index = queue.findIndex((message) => message.type === type)
       if (index >= 0) return Promise.resolve(queue.splice(index, 1)[0] as T)
       if (exited) return Promise.reject(exited)
+      const waiter = { type, resolve: (_message: { type: string }) => {} }
       const waiting = new Promise<T>((resolve, reject) => {
-        waiters.push({ type, resolve: resolve as (message: { type: string }) => void })
+        waiter.resolve = resolve as (message: { type: string }) => void
+        waiters.push(waiter)
         exitWaiters.push(reject)
       })
-      return withTimeout(waiting, ms, `${label} (${file} ${args.join(' ')})`)
+      return withTimeout(waiting, ms, `${label} (${file} ${args.join(' ')})`).catch(
+        (error: unknown) => {
+          // A message that comes after the timeout is queued for a later next(), not lost.
+          const index = waiters.indexOf(waiter)
+          if (index >= 0) waiters.splice(index, 1)
+          throw error
+        },
+      )
     },
     send(message) {
       if (child.connected) child.send(message)
