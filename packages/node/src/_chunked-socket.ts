@@ -40,7 +40,9 @@ export function chunkedSocket(response: object): Socket | undefined {
 
 const lineEnd = 0x0d0a
 
-// Broadcasts hand the same chunk to every connection in turn, so the last frame is kept.
+// Broadcasts hand the same chunk to every connection in turn, so the last frame is kept: only
+// up to this size, since it outlives its streams (an event's bytes kept after everyone left).
+const maxRememberedBytes = 64 * 1024
 let lastChunk: Uint8Array | undefined
 let lastFrame: Buffer | undefined
 
@@ -60,7 +62,7 @@ export function chunkedFrame(chunk: Uint8Array, remember: boolean): Buffer {
   frame.writeUInt16BE(lineEnd, start - 2)
   frame.set(chunk, start)
   frame.writeUInt16BE(lineEnd, frame.length - 2)
-  if (remember) {
+  if (remember && chunk.byteLength <= maxRememberedBytes) {
     lastChunk = chunk
     lastFrame = frame
   }

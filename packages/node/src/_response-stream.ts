@@ -82,6 +82,8 @@ export class ResponseStream implements EventSink, OpenEventStream {
   pump: EventPump | undefined
   private readonly target: ResponseTarget
   private readonly drainTimeout: number | false
+  /** The `drain` listener of a response behind compression() (see write()); else the shared one. */
+  private drainListener: (() => void) | undefined
   // Kept until written, then dropped.
   private headers: ResponseHeaders | undefined
   private settledPromise: Promise<CloseReason> | undefined
@@ -171,10 +173,17 @@ export class ResponseStream implements EventSink, OpenEventStream {
     if (!hasRoom) {
       if ((this.flags & ListensForDrain) === 0) {
         this.flags |= ListensForDrain
-        // Written past the response, it is the socket that drains (the response never fills).
-        const emitter = (socket ?? target) as KeyedTarget & ResponseTarget
-        emitter[streamKey] = this
-        emitter.on('drain', onDrain)
+        if (socket === undefined && target.flush !== undefined) {
+          // compression() hands `drain` listeners to its zlib stream, which calls them with
+          // itself as `this`: the shared listener would not find this stream there.
+          this.drainListener = () => this.drained()
+          target.on('drain', this.drainListener)
+        } else {
+          // Written past the response, it is the socket that drains (the response never fills).
+          const emitter = (socket ?? target) as KeyedTarget & ResponseTarget
+          emitter[streamKey] = this
+          emitter.on('drain', onDrain)
+        }
       }
       if (this.drainTimeout !== false && this.stallTimer === undefined) {
         this.stallTimer = setTimeout(destroyStalled, this.drainTimeout, target)
@@ -269,7 +278,7 @@ export class ResponseStream implements EventSink, OpenEventStream {
     const target = this.target
     if ((flags & ListensForDrain) !== 0) {
       const socket = this.socket as (Socket & KeyedTarget) | undefined
-      if (socket === undefined) target.off('drain', onDrain)
+      if (socket === undefined) target.off('drain', this.drainListener ?? onDrain)
       else {
         socket.off('drain', onDrain)
         if (socket[streamKey] === this) socket[streamKey] = undefined

@@ -101,8 +101,8 @@ const connectionHeaders = new Set([
  * `response.write()`, reads the source again only after `drain`, and stops the source (its
  * `return()` runs, its `signal` aborts) as soon as the client goes away.
  *
- * Sends `200` with core's `eventStreamHeaders`, plus `Connection: keep-alive` on HTTP/1.x only
- * (never on HTTP/2, where it is a protocol error), flushes the headers at once, turns the socket's
+ * Sends `200` with core's `eventStreamHeaders` (node adds `Connection` on HTTP/1.x as the request
+ * allows; none is ever sent on HTTP/2, where it is a protocol error), flushes the headers at once, turns the socket's
  * idle timeout off and Nagle's algorithm off, and calls `response.flush()` after every write when
  * it exists, so Express's `compression()` cannot hold events back.
  *
@@ -276,23 +276,24 @@ function assertArguments(
   }
 }
 
-// Shared by every stream that adds no header of its own (node only reads them).
-const http1Headers: ResponseHeaders = Object.freeze({
-  ...eventStreamHeaders,
-  Connection: 'keep-alive',
-})
-const http2Headers: ResponseHeaders = eventStreamHeaders
+// Shared by every stream that adds no header of its own (node only reads them). No `Connection`:
+// node sends `keep-alive` itself when the connection persists, and `close` when the client asked
+// for it or speaks HTTP/1.0, which a header of ours would contradict.
+const defaultHeaders: ResponseHeaders = eventStreamHeaders
 
 function responseHeaders(
   http1: boolean,
   extra: SendEventStreamOptions['headers'],
 ): ResponseHeaders {
-  if (extra === undefined) return http1 ? http1Headers : http2Headers
-  const headers: Record<string, string | readonly string[]> = {
-    ...(http1 ? http1Headers : http2Headers),
-  }
+  if (extra === undefined) return defaultHeaders
+  const headers: Record<string, string | readonly string[]> = { ...defaultHeaders }
   for (const [name, value] of Object.entries(extra)) {
     const lowerName = name.toLowerCase()
+    // Header names are case-insensitive: one given as `cache-control` replaces the default
+    // `Cache-Control` rather than going out beside it.
+    for (const key of Object.keys(headers)) {
+      if (key !== name && key.toLowerCase() === lowerName) delete headers[key]
+    }
     if (lowerName === 'content-length' || lowerName === 'transfer-encoding') {
       throw new TypeError(
         `sendEventStream: the \`${name}\` header would break a streamed response; leave the framing to node`,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { createGunzip } from 'node:zlib'
 import { sendEventStream } from '@ssekit/node'
@@ -78,6 +79,55 @@ describe('Express 5 + compression()', () => {
       gates[0]?.resolve()
       expect(await frames.nextEvent('event 2')).toBe('id: 2\ndata: second')
       expect(await frames.ended('the end')).toBe('')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('keeps streaming with backpressure when compression applies (Cache-Control overridden)', async () => {
+    const app = express()
+    app.use(compression())
+    const count = 60
+    app.get('/events', (request, response) => {
+      void sendEventStream(
+        request,
+        response,
+        async function* () {
+          // Incompressible data past zlib's buffer, so the response fills and must drain.
+          for (let index = 0; index < count; index++) {
+            yield { id: String(index), data: randomBytes(24_000).toString('base64') }
+          }
+        },
+        { headers: { 'Cache-Control': 'no-cache' }, drainTimeout: 5000 },
+      )
+    })
+    const server = await listen(app.listen(0, '127.0.0.1'))
+    try {
+      const text = await withTimeout(
+        new Promise<string>((resolve, reject) => {
+          httpRequest(
+            `${server.url}/events`,
+            { headers: { 'accept-encoding': 'gzip' } },
+            (response) => {
+              expect(response.headers['content-encoding']).toBe('gzip')
+              let body = ''
+              response
+                .pipe(createGunzip())
+                .setEncoding('utf8')
+                .on('data', (chunk: string) => {
+                  body += chunk
+                })
+                .on('end', () => resolve(body))
+                .on('error', reject)
+            },
+          )
+            .on('error', reject)
+            .end()
+        }),
+        10_000,
+        'every event through gzip',
+      )
+      expect(text.match(/^id: /gm)).toHaveLength(count)
     } finally {
       await server.close()
     }

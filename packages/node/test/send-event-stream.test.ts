@@ -1,9 +1,11 @@
 import {
+  Agent,
   createServer,
   request as httpRequest,
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http'
+import { connect as netConnect } from 'node:net'
 import { createEventStream, createHub, SseError } from '@ssekit/core'
 import { heartbeatStats } from '@ssekit/core/adapter'
 import { type SendEventStreamOptions, sendEventStream } from '@ssekit/node'
@@ -38,6 +40,53 @@ async function serveStream(
 }
 
 describe('sendEventStream on node:http', () => {
+  it('leaves Connection to node: keep-alive for a client that keeps the connection, close for one that asked', async () => {
+    const { url } = await serveStream([{ data: 'x' }])
+    const connectionHeader = (headers: Record<string, string>) =>
+      withTimeout(
+        new Promise<string | undefined>((resolve, reject) => {
+          const agent = new Agent({ keepAlive: true })
+          httpRequest(url, { headers, agent }, (response) => {
+            resolve(response.headers.connection)
+            response.resume()
+            response.on('end', () => agent.destroy())
+          })
+            .on('error', reject)
+            .end()
+        }),
+        5000,
+        'the response headers',
+      )
+    expect(await connectionHeader({})).toBe('keep-alive')
+    expect(await connectionHeader({ connection: 'close' })).toBe('close')
+  })
+
+  it('replaces a default header given in another case instead of sending both', async () => {
+    const { url } = await serveStream([], {
+      headers: { 'cache-control': 'no-cache', 'content-type': 'text/event-stream' },
+    })
+    const raw = await withTimeout(
+      new Promise<string>((resolve, reject) => {
+        const socket = netConnect(Number(new URL(url).port), '127.0.0.1', () => {
+          socket.end('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+        })
+        let text = ''
+        socket.setEncoding('latin1')
+        socket.on('data', (chunk: string) => {
+          text += chunk
+        })
+        socket.on('end', () => resolve(text))
+        socket.on('error', reject)
+      }),
+      5000,
+      'the raw response',
+    )
+    const head = raw.slice(0, raw.indexOf('\r\n\r\n')).toLowerCase()
+    expect(head.match(/^cache-control:/gm)).toHaveLength(1)
+    expect(head).toContain('cache-control: no-cache\r\n')
+    expect(head.match(/^content-type:/gm)).toHaveLength(1)
+  })
+
   it('sends the headers and first bytes before the first event exists', async () => {
     const release = deferred()
     const { url, settled } = await serveStream(async function* () {
@@ -49,7 +98,8 @@ describe('sendEventStream on node:http', () => {
     expect(client.response.headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(client.response.headers['cache-control']).toBe('no-cache, no-transform')
     expect(client.response.headers['x-accel-buffering']).toBe('no')
-    expect(client.response.headers.connection).toBe('keep-alive')
+    // The test client asks for `Connection: close`, and node answers it (see below for keep-alive).
+    expect(client.response.headers.connection).toBe('close')
     expect(client.response.headers['content-length']).toBeUndefined()
     expect(await client.nextFrame('the opening comment')).toBe(':')
     release.resolve()
