@@ -26,6 +26,9 @@ export interface EventSourceInit
     | 'idleTimeoutMs'
     | 'retryMs'
     | 'maxRetryMs'
+    | 'maxRetries'
+    | 'maxElapsedMs'
+    | 'healthyAfterMs'
     | 'maxLineBytes'
     | 'maxEventBytes'
   > {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { SseError } from '@ssekit/core'
-import { fetchEventStream, type RetryContext } from '@ssekit/fetch-client'
+import { EventSource, fetchEventStream, type RetryContext } from '@ssekit/fetch-client'
 import { describe, expect, it } from 'vitest'
 import { withTimeout } from './_helpers.ts'
 
@@ -509,5 +509,25 @@ describe('fetchEventStream edge cases', () => {
       const result = await outcomeFor(bogus)
       expect((result as { error: SseError }).error.code).toBe('bad-content-type')
     }
+  })
+
+  it('EventSource with maxRetries fails for good after that many network errors (a CORS block looks like one)', async () => {
+    let requests = 0
+    const source = new EventSource('http://127.0.0.1/', {
+      retryMs: 1,
+      maxRetries: 2,
+      fetch: async () => {
+        requests++
+        throw new TypeError('Failed to fetch')
+      },
+    })
+    await withTimeout(
+      (async () => {
+        while (source.readyState !== EventSource.CLOSED) await sleep(5)
+      })(),
+      2000,
+      'the source closes',
+    )
+    expect(requests).toBe(3)
   })
 })
