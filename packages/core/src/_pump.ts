@@ -1007,13 +1007,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  */
 function abandonPromise(promise: PromiseLike<unknown>): void {
   Promise.resolve(promise)
-    .then((value) => {
-      if (isIterable(value, Symbol.asyncIterator)) {
-        return returnIterator(value[Symbol.asyncIterator]())
-      }
-      if (isIterable(value, Symbol.iterator)) return returnIterator(value[Symbol.iterator]())
-      return undefined
-    })
+    .then((value) => releaseEventStreamSource(value as EventStreamSource))
     .catch(() => {
       // Reported already, as the TypeError the stream ended with.
     })

@@ -137,3 +137,24 @@ export class PushSource implements AsyncIterableIterator<{ data: string; id?: st
     return this
   }
 }
+
+/**
+ * An endless async generator already past its first event, as a hub subscription is: only its
+ * `return()` releases it. `finished()` says whether its `finally` ran.
+ */
+export async function startedGenerator(): Promise<{
+  source: AsyncGenerator<{ data: string }>
+  finished: () => boolean
+}> {
+  let finished = false
+  async function* ticks() {
+    try {
+      for (let tick = 0; ; tick++) yield { data: String(tick) }
+    } finally {
+      finished = true
+    }
+  }
+  const source = ticks()
+  await source.next()
+  return { source, finished: () => finished }
+}

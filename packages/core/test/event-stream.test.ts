@@ -14,6 +14,7 @@ import {
   readChunks,
   readText,
   settle,
+  startedGenerator,
   withTimeout,
 } from './_helpers.ts'
 
@@ -160,16 +161,7 @@ describe('createEventStream: a signal that has fired already', () => {
     try {
       const controller = new AbortController()
       controller.abort()
-      let finished = false
-      async function* ticks() {
-        try {
-          for (let tick = 0; ; tick++) yield { data: String(tick) }
-        } finally {
-          finished = true
-        }
-      }
-      const started = ticks()
-      await started.next()
+      const { source: started, finished } = await startedGenerator()
       const subscription = hub.subscribe('news')
       for (const source of [subscription, started]) {
         await withTimeout(
@@ -180,7 +172,7 @@ describe('createEventStream: a signal that has fired already', () => {
       }
       await withTimeout(
         (async () => {
-          while (!finished || hub.stats().subscribers > 0) await settle(1)
+          while (!finished() || hub.stats().subscribers > 0) await settle(1)
         })(),
         2_000,
         'both sources are released',

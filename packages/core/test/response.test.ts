@@ -5,7 +5,7 @@ import {
   lastEventIdFrom,
 } from '@ssekit/core'
 import { describe, expect, it } from 'vitest'
-import { parseText, readText, withTimeout } from './_helpers.ts'
+import { parseText, readText, startedGenerator, withTimeout } from './_helpers.ts'
 
 describe('eventStreamResponse', () => {
   it('sets the event-stream headers and never a connection header', async () => {
@@ -36,17 +36,7 @@ describe('eventStreamResponse', () => {
   })
 
   it('answers a HEAD request with the headers alone and releases the source', async () => {
-    let finished = false
-    async function* ticks() {
-      try {
-        for (let tick = 0; ; tick++) yield { data: String(tick) }
-      } finally {
-        finished = true
-      }
-    }
-    const source = ticks()
-    // A generator already started (as a hub subscription is): only return() releases it.
-    await source.next()
+    const { source, finished } = await startedGenerator()
     const response = eventStreamResponse(source, {
       request: new Request('http://127.0.0.1/events', { method: 'HEAD' }),
     })
@@ -55,7 +45,7 @@ describe('eventStreamResponse', () => {
     expect(response.body).toBeNull()
     await withTimeout(
       (async () => {
-        while (!finished) await new Promise((resolve) => setTimeout(resolve, 5))
+        while (!finished()) await new Promise((resolve) => setTimeout(resolve, 5))
       })(),
       1000,
       "the source's finally",

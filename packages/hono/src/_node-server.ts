@@ -92,24 +92,19 @@ export function sendOnNodeServer(
   return placeholder
 }
 
-function headersOf(response: Response): Record<string, string | string[]> {
-  const headers = headerRecord(response.headers)
-  for (const name of ownHeaders) delete headers[name]
-  return headers
-}
-
 /**
- * `headers` as a record, keeping every `Set-Cookie`: a `Headers` iterates each one as an entry of
- * its own, so a plain record would keep only the last.
+ * The response's headers as a record, but those the stream sets itself, keeping every
+ * `Set-Cookie`: a `Headers` iterates each one as an entry of its own, so a record would keep only
+ * the last.
  */
-function headerRecord(headers: Headers): Record<string, string | string[]> {
-  const record: Record<string, string | string[]> = {}
-  for (const [name, value] of headers) {
-    if (name !== 'set-cookie') record[name] = value
+function headersOf(response: Response): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {}
+  for (const [name, value] of response.headers) {
+    if (name !== 'set-cookie' && !ownHeaders.has(name)) headers[name] = value
   }
-  const cookies = headers.getSetCookie()
-  if (cookies.length > 0) record['set-cookie'] = cookies
-  return record
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) headers['set-cookie'] = cookies
+  return headers
 }
 
 // A module-level function, not a closure inside sendOnNodeServer: the stream lives as long as the

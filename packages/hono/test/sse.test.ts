@@ -224,38 +224,25 @@ describe('sse()', () => {
   })
 })
 
-describe('sse() on @hono/node-server: HEAD', () => {
-  test('answers the headers and releases a source that already exists', async () => {
+describe('sse() answering HEAD', () => {
+  // One test per path: @hono/node-server (the node adapter), and app.request (the Web path, as on
+  // Workers, Bun and Deno).
+  test.each([
+    [
+      'on @hono/node-server',
+      async (app: Hono) => {
+        await using server = await serveApp(app)
+        // Awaited here: the server closes when this function returns.
+        return await fetch(`${server.origin}/news`, { method: 'HEAD' })
+      },
+    ],
+    ['on the Web path', async (app: Hono) => app.request('/news', { method: 'HEAD' })],
+  ])('%s answers the headers and releases a source that already exists', async (_, head) => {
     const hub = createHub({ queue: { policy: 'drop-oldest' } })
     const app = new Hono()
     app.get('/news', (c) => sse(c, hub.subscribe('news')))
     try {
-      await using server = await serveApp(app)
-      const response = await withTimeout(
-        fetch(`${server.origin}/news`, { method: 'HEAD' }),
-        5000,
-        'the HEAD response',
-      )
-      expect(response.status).toBe(200)
-      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
-      await waitFor(() => hub.stats().subscribers === 0, 2000, 'the subscription is returned')
-    } finally {
-      await withTimeout(hub.close(), 2000, 'hub.close()')
-    }
-  })
-})
-
-describe('sse() on the Web path (app.request, as on Workers, Bun and Deno): HEAD', () => {
-  test('answers the headers and releases a source that already exists', async () => {
-    const hub = createHub({ queue: { policy: 'drop-oldest' } })
-    const app = new Hono()
-    app.get('/news', (c) => sse(c, hub.subscribe('news')))
-    try {
-      const response = await withTimeout(
-        Promise.resolve(app.request('/news', { method: 'HEAD' })),
-        5000,
-        'the HEAD response',
-      )
+      const response = await withTimeout(head(app), 5000, 'the HEAD response')
       expect(response.status).toBe(200)
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
       await waitFor(() => hub.stats().subscribers === 0, 2000, 'the subscription is returned')
